@@ -1,0 +1,37 @@
+# duet - newcomer entry points. The real build is CMake; this file only names the steps.
+#   make          build everything (build/)
+#   make test     every test: unit, simulator, CLI, HTTP, browser, Xtensa cross-build,
+#                 ThreadSanitizer and bounded fuzzing; ends with ctest's summary
+#   make demo     the simulator demo: boot, live counter, hot swap, crash, recovery
+#   make bench    benchmarks (results: docs/benchmarks.md)
+#   make fuzz     longer fuzzing session (FUZZ_SECONDS each, default 300)
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 300
+
+.PHONY: all build deps test demo bench fuzz format clean
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j$(JOBS)
+
+test: deps
+	scripts/test.sh
+
+demo: build
+	scripts/demo.sh
+
+bench: deps
+	scripts/bench.sh
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+format:
+	find core include port sdk tools sim examples tests bench fuzz -name '*.[ch]' | xargs clang-format -i
+
+clean:
+	rm -rf build build-test build-tsan build-fuzz build-bench

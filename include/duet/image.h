@@ -1,0 +1,248 @@
+/*
+ * duet/image.h - the duet program image format, version 1 (on-flash and on-wire).
+ *
+ * All multi-byte fields are little-endian. The structs below ARE the specification
+ * (docs/image-format.md explains them in prose); sizes and offsets are enforced with
+ * _Static_assert so a change that breaks the format fails to compile.
+ *
+ *   +--------------------------------+ 0
+ *   | duet_img_hdr_t (96 B)          |  ih_hdr_size = 96 for format 1
+ *   +--------------------------------+ ih_hdr_size
+ *   | duet_img_seg_t[ih_seg_count]   |  16 B each
+ *   +--------------------------------+
+ *   | protected TLV area             |  ih_tlv_size bytes, 4-aligned TLVs
+ *   +--------------------------------+ payload start (= protected header end)
+ *   | segment data                   |  ih_payload_size bytes; seg file offsets are
+ *   |                                |  relative to the payload start
+ *   +--------------------------------+ protected end = SHA-256 covers [0, here)
+ *   | trailer: duet_img_trailer_t    |  unprotected: SHA-256, key id, signature
+ *   |          + TLVs                |
+ *   +--------------------------------+ end of image (tr_size bytes after protected end)
+ *
+ * Readers must treat every field as hostile input: the verifier (duet_img_verify*)
+ * checks all of them against a caller-given memory window before anything is loaded.
+ */
+#ifndef DUET_IMAGE_H
+#define DUET_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DUET_IMG_MAGIC 0x54455544u /* "DUET" read as bytes 'D','U','E','T' */
+#define DUET_IMG_FORMAT 1u
+#define DUET_IMG_HDR_SIZE 96u
+#define DUET_IMG_SEG_SIZE 16u
+#define DUET_IMG_MAX_SEGS 16u
+#define DUET_IMG_TRAILER_MAGIC 0x5254u /* "TR" */
+#define DUET_IMG_BUILD_ID_LEN 20u
+#define DUET_IMG_HASH_LEN 32u
+#define DUET_IMG_KEY_ID_LEN 8u  /* first 8 bytes of SHA-256 of the raw public key */
+#define DUET_IMG_SIG_LEN 64u    /* ECDSA P-256 r || s, 32 bytes each, big-endian */
+#define DUET_IMG_PUBKEY_LEN 65u /* uncompressed SEC1 point 0x04 || X || Y */
+
+/* ih_chip */
+enum { DUET_CHIP_HOST = 0, DUET_CHIP_ESP32S3 = 1, DUET_CHIP_ESP32 = 2 };
+/* ih_abi */
+enum { DUET_ABI_HOST = 0, DUET_ABI_WINDOWED = 1, DUET_ABI_CALL0 = 2 };
+/* ih_flags */
+#define DUET_IMG_F_XIP 0x0001u        /* has XIP segments (execute in place) */
+#define DUET_IMG_F_SIGNED 0x0002u     /* producer intended a signature (informative) */
+#define DUET_IMG_F_KNOWN 0x0003u      /* every other bit must be zero */
+
+/* Segment kinds (is_ kind). */
+enum {
+    DUET_SEG_CODE = 1,   /* executable, loaded (IRAM alias on the chip) */
+    DUET_SEG_RODATA = 2, /* read-only data, loaded (DRAM alias) */
+    DUET_SEG_DATA = 3,   /* read-write data, loaded */
+    DUET_SEG_BSS = 4,    /* read-write, zero-filled, no file data */
+    DUET_SEG_XIP = 5,    /* executed from flash mapping, not copied */
+};
+
+/** Image header. Protected by the SHA-256. */
+typedef struct {
+    uint32_t ih_magic;            /* 0  DUET_IMG_MAGIC */
+    uint16_t ih_format;           /* 4  DUET_IMG_FORMAT */
+    uint16_t ih_hdr_size;         /* 6  bytes of this header (>= 96, multiple of 4) */
+    uint8_t ih_chip;              /* 8  DUET_CHIP_* */
+    uint8_t ih_abi;               /* 9  DUET_ABI_* */
+    uint16_t ih_flags;            /* 10 DUET_IMG_F_* */
+    uint32_t ih_entry;            /* 12 entry address (inside a CODE/XIP segment) */
+    uint32_t ih_stack_top;        /* 16 initial SP, 16-byte aligned, end of stack */
+    uint32_t ih_stack_size;       /* 20 bytes below ih_stack_top reserved for stack */
+    uint32_t ih_vectors;          /* 24 vector table (1 KiB aligned) or 0 = none */
+    uint16_t ih_shm_version;      /* 28 DUET_SHM_LAYOUT_VERSION the program was built for */
+    uint8_t ih_seg_count;         /* 30 entries in the segment table */
+    uint8_t ih_reserved0;         /* 31 must be 0 */
+    uint8_t ih_ver_major;         /* 32 program version */
+    uint8_t ih_ver_minor;         /* 33 */
+    uint16_t ih_ver_patch;        /* 34 */
+    uint32_t ih_security_counter; /* 36 anti-rollback counter; never goes down */
+    uint32_t ih_tlv_size;         /* 40 bytes of protected TLV area (multiple of 4) */
+    uint32_t ih_payload_size;     /* 44 bytes of segment data */
+    uint8_t ih_build_id[DUET_IMG_BUILD_ID_LEN]; /* 48 GNU build-id (zero-padded) */
+    uint8_t ih_build_id_len;      /* 68 meaningful bytes of ih_build_id */
+    uint8_t ih_reserved1[3];      /* 69 must be 0 */
+    uint32_t ih_shm_base;         /* 72 address of the shared control block the
+                                         program expects (0 = supervisor decides) */
+    uint32_t ih_shm_size;         /* 76 bytes of shared memory it expects */
+    uint8_t ih_reserved2[16];     /* 80 must be 0 */
+} duet_img_hdr_t;
+
+/** Segment table entry. */
+typedef struct {
+    uint8_t is_kind;       /* 0  DUET_SEG_* */
+    uint8_t is_flags;      /* 1  must be 0 */
+    uint16_t is_reserved;  /* 2  must be 0 */
+    uint32_t is_addr;      /* 4  load (run) address, 4-byte aligned */
+    uint32_t is_size;      /* 8  bytes in memory (multiple of 4) */
+    uint32_t is_offset;    /* 12 offset in the payload; file bytes = is_size, or 0 for BSS */
+} duet_img_seg_t;
+
+/** TLV header, protected area and trailer alike. Value follows, padded to 4. */
+typedef struct {
+    uint16_t it_type;
+    uint16_t it_len; /* value bytes, without padding */
+} duet_img_tlv_t;
+
+/* Protected TLV types (0x00xx). Unknown protected types are skipped (forward compatible)
+ * unless bit 0x8000 ("critical") is set, in which case the image is rejected. */
+enum {
+    DUET_TLV_NAME = 0x0001,      /* program name, UTF-8, no NUL */
+    DUET_TLV_BUILD_TIME = 0x0002,/* u64 seconds since 1970 */
+    DUET_TLV_GIT = 0x0003,       /* free-form source revision */
+};
+/* Trailer TLV types (0x01xx). */
+enum {
+    DUET_TLV_SHA256 = 0x0101,    /* 32 bytes over [0, protected end) */
+    DUET_TLV_KEY_ID = 0x0102,    /* DUET_IMG_KEY_ID_LEN bytes */
+    DUET_TLV_ECDSA_P256 = 0x0103,/* DUET_IMG_SIG_LEN bytes, signs the SHA-256 */
+};
+#define DUET_TLV_CRITICAL 0x8000u
+
+/** Trailer header, at the protected end. tr_size counts itself and all its TLVs. */
+typedef struct {
+    uint16_t tr_magic; /* DUET_IMG_TRAILER_MAGIC */
+    uint16_t tr_size;  /* bytes of trailer including this header */
+} duet_img_trailer_t;
+
+_Static_assert(sizeof(duet_img_hdr_t) == DUET_IMG_HDR_SIZE, "header size");
+_Static_assert(sizeof(duet_img_seg_t) == DUET_IMG_SEG_SIZE, "segment size");
+_Static_assert(sizeof(duet_img_tlv_t) == 4, "tlv size");
+_Static_assert(sizeof(duet_img_trailer_t) == 4, "trailer size");
+
+/* ---------------------------------------------------------------------------- */
+/* Memory window: where the verifier allows segments, entry, stack and vectors.    */
+
+#define DUET_MEM_R 0x1u
+#define DUET_MEM_W 0x2u
+#define DUET_MEM_X 0x4u
+
+/** One addressable range. 'phys' is a common address space used for overlap checks,
+ *  so the IRAM alias (0x403x) and DRAM alias (0x3FCx) of the same SRAM compare equal. */
+typedef struct {
+    uint32_t base;  /* first address in the bus view the image uses */
+    uint32_t size;  /* bytes */
+    uint32_t phys;  /* same memory in a common view (e.g. the DRAM alias) */
+    uint32_t perms; /* DUET_MEM_* */
+} duet_mem_region_t;
+
+#define DUET_POLICY_MAX_KEYS 4
+
+/** What the caller accepts. */
+typedef struct {
+    const duet_mem_region_t *regions;
+    unsigned region_count;
+    uint8_t chip;                  /* required ih_chip */
+    uint8_t abi;                   /* required ih_abi */
+    uint16_t shm_version;          /* required ih_shm_version (0 = don't check) */
+    uint32_t min_security_counter; /* reject images below this */
+    uint32_t max_image_size;       /* whole image incl. trailer (slot size) */
+    bool require_signature;        /* reject unsigned images */
+    unsigned key_count;            /* trusted public keys */
+    uint8_t keys[DUET_POLICY_MAX_KEYS][DUET_IMG_PUBKEY_LEN];
+} duet_img_policy_t;
+
+/** Result of a successful verification (everything the loader needs). */
+typedef struct {
+    duet_img_hdr_t hdr;                    /* host-endian copy */
+    duet_img_seg_t segs[DUET_IMG_MAX_SEGS];/* host-endian copies */
+    uint32_t payload_offset;               /* image offset of the payload */
+    uint32_t protected_size;               /* bytes covered by the hash */
+    uint32_t total_size;                   /* whole image incl. trailer */
+    uint8_t sha256[DUET_IMG_HASH_LEN];
+    bool signed_ok;                        /* a trusted signature verified */
+    uint8_t key_id[DUET_IMG_KEY_ID_LEN];
+    char name[32];                         /* DUET_TLV_NAME, NUL-terminated, or "" */
+} duet_img_info_t;
+
+/* ---------------------------------------------------------------------------- */
+/* Verifier                                                                         */
+
+/** Verify a whole image held in memory. On success fills *info (may be NULL). */
+duet_err_t duet_img_verify_buf(const void *img, size_t len, const duet_img_policy_t *pol,
+                               duet_img_info_t *info);
+
+/** Streaming verifier: feed the image in chunks of any size (as an OTA upload or a
+ *  flash read arrives), then finish. Holds no pointer to fed data. The context is
+ *  plain data (no heap), a few hundred bytes plus the hash state. */
+typedef struct duet_img_stream duet_img_stream_t;
+size_t duet_img_stream_ctx_size(void);
+duet_err_t duet_img_stream_init(duet_img_stream_t *s, const duet_img_policy_t *pol);
+/** Returns the first error found; once an error is returned, every later call returns it. */
+duet_err_t duet_img_stream_feed(duet_img_stream_t *s, const void *data, size_t len);
+/** Checks the end of the image, hash and signature. */
+duet_err_t duet_img_stream_finish(duet_img_stream_t *s, duet_img_info_t *info);
+/** Headers parsed so far (valid once header and segment table have been fed), or NULL. */
+const duet_img_info_t *duet_img_stream_peek(const duet_img_stream_t *s);
+void duet_img_stream_free(duet_img_stream_t *s);
+
+/** Verify an image read through a callback (file, flash partition). */
+typedef duet_err_t (*duet_read_fn)(void *ctx, uint32_t off, void *buf, size_t len);
+duet_err_t duet_img_verify_reader(duet_read_fn read, void *ctx, uint32_t avail,
+                                  const duet_img_policy_t *pol, duet_img_info_t *info);
+
+/* ---------------------------------------------------------------------------- */
+/* Writer (host tools and tests)                                                    */
+
+typedef struct {
+    uint8_t kind;
+    uint32_t addr;
+    uint32_t size;     /* memory size */
+    const void *data;  /* size bytes, NULL for BSS */
+} duet_img_seg_in_t;
+
+typedef struct {
+    uint8_t chip, abi;
+    uint16_t flags;
+    uint32_t entry, stack_top, stack_size, vectors;
+    uint16_t shm_version;
+    uint32_t shm_base, shm_size;
+    uint8_t ver_major, ver_minor;
+    uint16_t ver_patch;
+    uint32_t security_counter;
+    uint8_t build_id[DUET_IMG_BUILD_ID_LEN];
+    uint8_t build_id_len;
+    const char *name;          /* NULL = no NAME TLV */
+    unsigned seg_count;
+    const duet_img_seg_in_t *segs;
+} duet_img_desc_t;
+
+/** Build an unsigned image (header, segments, TLVs, payload, trailer with SHA-256).
+ *  *out is malloc'd; caller frees. */
+duet_err_t duet_img_write(const duet_img_desc_t *d, uint8_t **out, size_t *out_len);
+
+/** Replace the trailer with SHA-256 + key id + ECDSA signature made with the
+ *  private key in PEM/DER form. Reallocates *img. */
+duet_err_t duet_img_sign(uint8_t **img, size_t *len, const uint8_t *key, size_t key_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DUET_IMAGE_H */

@@ -1,0 +1,85 @@
+/*
+ * duet/port.h - the contract between the portable core-0 code (supervisor, slots, OTA,
+ * loader) and the platform it runs on.
+ *
+ * Exactly one port is linked into a binary (link-time selection, like MCUboot's
+ * flash_map_backend or the Pico SDK's PICO_PLATFORM): port/host (the simulator: flash =
+ * file, core 1 = child process, shared memory = shared mapping) or port/esp32s3
+ * (ESP-IDF). A missing function is a link error, never a NULL call.
+ *
+ * Ports keep their own state; the portable code passes no context. All functions are
+ * called from one core-0 task/thread unless marked otherwise.
+ */
+#ifndef DUET_PORT_H
+#define DUET_PORT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet/err.h"
+#include "duet/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- flash: three areas, addressed by id, offsets from the area start ---------- */
+typedef enum {
+    DUET_AREA_SLOT_A = 0,
+    DUET_AREA_SLOT_B = 1,
+    DUET_AREA_STATE = 2, /* slot-state journal (two copies) */
+    DUET_AREA__COUNT
+} duet_area_t;
+
+/** Size of an area in bytes, and its erase-block size. */
+duet_err_t duet_port_flash_info(duet_area_t area, uint32_t *size, uint32_t *erase_size);
+duet_err_t duet_port_flash_read(duet_area_t area, uint32_t off, void *buf, size_t len);
+/** Program bytes (erased bits only go 1 -> 0, as on NOR flash). */
+duet_err_t duet_port_flash_write(duet_area_t area, uint32_t off, const void *buf, size_t len);
+/** Erase [off, off+len), both multiples of erase_size; erased bytes read 0xFF. */
+duet_err_t duet_port_flash_erase(duet_area_t area, uint32_t off, size_t len);
+
+/* ---- core 1 ---------------------------------------------------------------------- */
+/** Memory window images are verified against (chip: the reserved SRAM window). */
+duet_err_t duet_port_window(const duet_mem_region_t **regions, unsigned *count,
+                            uint8_t *chip, uint8_t *abi);
+/** Stop core 1 for good: reset and hold it (idempotent, safe if never started). */
+duet_err_t duet_port_core1_stop(void);
+/** Copy bytes into core-1 memory at a verified load address (chip: code through the
+ *  IRAM alias with 32-bit stores, data through the DRAM alias). Core 1 is stopped. */
+duet_err_t duet_port_core1_write(uint32_t addr, const void *src, size_t len);
+/** Zero-fill core-1 memory (BSS). */
+duet_err_t duet_port_core1_zero(uint32_t addr, size_t len);
+/** Release core 1 into a loaded, verified image. */
+duet_err_t duet_port_core1_start(const duet_img_info_t *img);
+/** Check on core 1 for what shared memory cannot show (host: the child process died
+ *  without writing a crash record; the port then writes a DUET_CRASH_KILLED record and
+ *  sets sc_c1_state = CRASHED itself). @return DUET_OK if core 1 is (as far as the port
+ *  knows) running, DUET_ERR_STATE if it is stopped or gone. */
+duet_err_t duet_port_core1_poll(void);
+
+/** The shared-memory area (control block at offset 0) and its size. */
+void *duet_port_shm(size_t *size);
+
+/* ---- time, doorbell, log ---------------------------------------------------------- */
+/** Monotonic microseconds since an arbitrary start. */
+uint64_t duet_port_now_us(void);
+/** Ring core 1's doorbell. Safe from any context. */
+void duet_port_doorbell_ring(void);
+/** Wait until core 1 rings core 0's doorbell or timeout_us passes.
+ *  @return DUET_OK if rung, DUET_ERR_TIMEOUT. */
+duet_err_t duet_port_doorbell_wait(uint32_t timeout_us);
+
+typedef enum { DUET_PLOG_ERROR = 1, DUET_PLOG_WARN, DUET_PLOG_INFO, DUET_PLOG_DEBUG } duet_plog_t;
+/** Core-0 log sink ('tag' is "duet" or "core1"). */
+void duet_port_log(duet_plog_t level, const char *tag, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DUET_PORT_H */
