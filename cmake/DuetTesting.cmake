@@ -8,7 +8,9 @@
 # binary as '<name>_tsan' (via DUET_TSAN_DIR) in addition to its own plain run,
 # so one ctest run covers both and prints one summary.
 include_guard(GLOBAL)
-pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+# GLOBAL: the imported target must be visible from every directory that adds tests,
+# whichever of them included this file first (include_guard skips the others).
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET GLOBAL cmocka)
 
 function(duet_add_test)
   cmake_parse_arguments(T "TSAN" "NAME" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})

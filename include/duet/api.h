@@ -19,6 +19,7 @@
 #ifndef DUET_API_H
 #define DUET_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,21 @@ typedef struct {
     /* recent core-1 log lines for GET /api/log (fed by duet_api_log_line) */
     char log[DUET_API_LOG_LINES][DUET_API_LOG_LINE_LEN];
     uint32_t log_head;          /* lines ever added */
+    /* ---- appended (keep the fields above in place) ------------------------------ */
+    /* Optional lock shared with the thread/task that calls duet_sup_poll(): the handler
+     * takes it around every supervisor/OTA call and around the log/status snapshot,
+     * and never while waiting for the network. NULL = caller serialises everything. */
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *lock_ctx;
+    bool busy;                  /* a request is being handled (handler is not reentrant) */
+    bool upload_active;         /* an /api/image upload is streaming into api->ota */
+    uint32_t upload_total;      /* Content-Length of the current/last upload */
+    uint32_t upload_received;   /* bytes of it handed to duet_ota_write so far */
+    duet_err_t upload_err;      /* result of the last upload (DUET_OK if none) */
+    uint32_t uploads_ok;        /* uploads installed since init */
+    uint32_t uploads_refused;   /* uploads refused since init */
+    char scratch[4096];         /* JSON answers and upload chunks (no big stack frames) */
 } duet_api_t;
 
 duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, uint32_t max_upload);
@@ -66,8 +82,15 @@ duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, ui
 duet_err_t duet_api_handle(duet_api_t *api, const duet_api_req_t *req, const duet_api_resp_t *resp);
 /** Remember a core-1 log line for GET /api/log (call from the supervisor event callback). */
 void duet_api_log_line(duet_api_t *api, int level, const char *text, size_t len);
-/** Write the status JSON into buf (NUL-terminated). Returns bytes or DUET_ERR_NOMEM. */
+/** Write the status JSON into buf (NUL-terminated). Returns bytes or DUET_ERR_NOMEM.
+ *  Call with the lock held (or from the thread that polls the supervisor). */
 duet_err_t duet_api_status_json(duet_api_t *api, char *buf, size_t cap, size_t *len);
+/** Set the lock described at duet_api_t.lock (call before serving requests). */
+void duet_api_set_lock(duet_api_t *api, void (*lock)(void *), void (*unlock)(void *), void *ctx);
+/** The HTTP status duet_api_handle answers for an error code (e.g. 422 for IMG_*). */
+int duet_api_http_status(duet_err_t e);
+/** Write the last crash as JSON ({"valid":false,...} fields if none). Lock as above. */
+duet_err_t duet_api_crash_json(duet_api_t *api, char *buf, size_t cap, size_t *len);
 
 /** The embedded web page (web/index.html), generated at build time. */
 extern const char duet_web_index_html[];

@@ -56,6 +56,13 @@ extern "C" {
     X(IMG_SHM_VERSION, "image: shared-memory layout version mismatch")         \
     X(IMG_DOWNGRADE, "image: security counter lower than allowed")             \
     X(IMG_TRAILING_DATA, "image: data after the trailer")                      \
+    X(IMG_RESERVED, "image: reserved field not zero")                          \
+    X(IMG_NO_SEGS, "image: no segments")                                       \
+    X(IMG_SEG_EMPTY, "image: zero-size segment")                               \
+    X(IMG_PAYLOAD_LAYOUT, "image: payload not exactly covered by segment data") \
+    X(IMG_TLV_CRITICAL, "image: unknown critical TLV")                         \
+    X(IMG_BAD_BUILD_ID, "image: bad build-id length or padding")               \
+    X(IMG_STACK_OVERLAP, "image: stack overlaps a segment")                    \
     /* rings and shared memory */                                              \
     X(RING_FULL, "ring full")                                                  \
     X(RING_EMPTY, "ring empty")                                                \

@@ -46,6 +46,13 @@ extern "C" {
 #define DUET_IMG_KEY_ID_LEN 8u  /* first 8 bytes of SHA-256 of the raw public key */
 #define DUET_IMG_SIG_LEN 64u    /* ECDSA P-256 r || s, 32 bytes each, big-endian */
 #define DUET_IMG_PUBKEY_LEN 65u /* uncompressed SEC1 point 0x04 || X || Y */
+/* Bounds the verifier enforces (docs/image-format.md, "Validation rules"). */
+#define DUET_IMG_HDR_MAX 256u       /* largest ih_hdr_size accepted */
+#define DUET_IMG_TRAILER_MIN 40u    /* trailer header + SHA256 TLV (4 + 4 + 32) */
+#define DUET_IMG_TRAILER_MAX 1024u  /* largest tr_size accepted */
+#define DUET_IMG_NAME_MAX 31u       /* longest DUET_TLV_NAME value */
+#define DUET_IMG_STACK_ALIGN 16u    /* ih_stack_top and ih_stack_size */
+#define DUET_IMG_VECTORS_ALIGN 1024u/* ih_vectors (Xtensa VECBASE alignment) */
 
 /* ih_chip */
 enum { DUET_CHIP_HOST = 0, DUET_CHIP_ESP32S3 = 1, DUET_CHIP_ESP32 = 2 };
@@ -136,6 +143,15 @@ _Static_assert(sizeof(duet_img_hdr_t) == DUET_IMG_HDR_SIZE, "header size");
 _Static_assert(sizeof(duet_img_seg_t) == DUET_IMG_SEG_SIZE, "segment size");
 _Static_assert(sizeof(duet_img_tlv_t) == 4, "tlv size");
 _Static_assert(sizeof(duet_img_trailer_t) == 4, "trailer size");
+/* The struct offsets are the on-disk offsets (no implicit padding anywhere). */
+_Static_assert(offsetof(duet_img_hdr_t, ih_entry) == 12, "ih_entry");
+_Static_assert(offsetof(duet_img_hdr_t, ih_shm_version) == 28, "ih_shm_version");
+_Static_assert(offsetof(duet_img_hdr_t, ih_security_counter) == 36, "ih_security_counter");
+_Static_assert(offsetof(duet_img_hdr_t, ih_build_id) == 48, "ih_build_id");
+_Static_assert(offsetof(duet_img_hdr_t, ih_build_id_len) == 68, "ih_build_id_len");
+_Static_assert(offsetof(duet_img_hdr_t, ih_shm_base) == 72, "ih_shm_base");
+_Static_assert(offsetof(duet_img_hdr_t, ih_reserved2) == 80, "ih_reserved2");
+_Static_assert(offsetof(duet_img_seg_t, is_offset) == 12, "is_offset");
 
 /* ---------------------------------------------------------------------------- */
 /* Memory window: where the verifier allows segments, entry, stack and vectors.    */
@@ -185,7 +201,14 @@ typedef struct {
 /* ---------------------------------------------------------------------------- */
 /* Verifier                                                                         */
 
-/** Verify a whole image held in memory. On success fills *info (may be NULL). */
+/* Every verifier returns DUET_OK or the first rule the image breaks, as a DUET_ERR_IMG_*
+ * code (docs/image-format.md lists the rules in the order they are checked, so every
+ * verifier and every chunking of the input reports the same code for the same bytes).
+ * DUET_ERR_INVAL: bad arguments or policy; DUET_ERR_CRYPTO: the crypto library failed;
+ * DUET_ERR_IO (reader only): the read callback failed (its own code is returned). */
+
+/** Verify a whole image held in memory. On success fills *info (may be NULL).
+ *  Bytes after the trailer: DUET_ERR_IMG_TRAILING_DATA. */
 duet_err_t duet_img_verify_buf(const void *img, size_t len, const duet_img_policy_t *pol,
                                duet_img_info_t *info);
 
@@ -201,9 +224,15 @@ duet_err_t duet_img_stream_feed(duet_img_stream_t *s, const void *data, size_t l
 duet_err_t duet_img_stream_finish(duet_img_stream_t *s, duet_img_info_t *info);
 /** Headers parsed so far (valid once header and segment table have been fed), or NULL. */
 const duet_img_info_t *duet_img_stream_peek(const duet_img_stream_t *s);
+/** Bytes the verifier wants before it can decide more: up to the end of the current
+ *  part (header, segment table, TLV area, payload, trailer). 0 once the whole image has
+ *  been fed (the image size is known from then) or after an error. */
+uint32_t duet_img_stream_needed(const duet_img_stream_t *s);
 void duet_img_stream_free(duet_img_stream_t *s);
 
-/** Verify an image read through a callback (file, flash partition). */
+/** Verify an image read through a callback (file, flash partition). Reads only the
+ *  image's own bytes (never past its trailer), so a partition with erased space after
+ *  the image verifies; avail bounds the reads (short: DUET_ERR_IMG_TRUNCATED). */
 typedef duet_err_t (*duet_read_fn)(void *ctx, uint32_t off, void *buf, size_t len);
 duet_err_t duet_img_verify_reader(duet_read_fn read, void *ctx, uint32_t avail,
                                   const duet_img_policy_t *pol, duet_img_info_t *info);
@@ -232,14 +261,28 @@ typedef struct {
     const char *name;          /* NULL = no NAME TLV */
     unsigned seg_count;
     const duet_img_seg_in_t *segs;
+    /* Optional protected TLVs (added after 'segs'; zero-initialised = absent). */
+    uint64_t build_time;       /* 0 = no BUILD_TIME TLV */
+    const char *git;           /* NULL = no GIT TLV */
+    const void *extra_tlvs;    /* raw TLV bytes appended to the area as given (tests, */
+    uint32_t extra_tlvs_len;   /* future types); must be a multiple of 4 */
 } duet_img_desc_t;
 
 /** Build an unsigned image (header, segments, TLVs, payload, trailer with SHA-256).
- *  *out is malloc'd; caller frees. */
+ *  The writer encodes what it is given and does not judge it (run a verifier for that),
+ *  so tests can build broken images. Segment file offsets are assigned in table order.
+ *  *out is malloc'd; caller frees.
+ *  @return DUET_OK, DUET_ERR_INVAL (NULL data for a non-BSS segment, more than
+ *          DUET_IMG_MAX_SEGS segments, a name/git longer than 65535, extra_tlvs_len not
+ *          a multiple of 4, or sizes not representable), DUET_ERR_NOMEM, DUET_ERR_CRYPTO. */
 duet_err_t duet_img_write(const duet_img_desc_t *d, uint8_t **out, size_t *out_len);
 
 /** Replace the trailer with SHA-256 + key id + ECDSA signature made with the
- *  private key in PEM/DER form. Reallocates *img. */
+ *  private key in PEM/DER form. Reallocates *img. Host builds only
+ *  (DUET_CRYPTO_HOST_SIGNING); elsewhere returns DUET_ERR_UNSUPPORTED.
+ *  @return DUET_OK, DUET_ERR_INVAL (bad key or arguments), DUET_ERR_IMG_BAD_MAGIC,
+ *          DUET_ERR_IMG_TRUNCATED (lengths in the header exceed *len), DUET_ERR_NOMEM,
+ *          DUET_ERR_CRYPTO. */
 duet_err_t duet_img_sign(uint8_t **img, size_t *len, const uint8_t *key, size_t key_len);
 
 #ifdef __cplusplus

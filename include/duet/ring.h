@@ -27,7 +27,23 @@
  *  - Indices or record headers read from shared memory are input: a value that is
  *    out of range yields DUET_ERR_RING_CORRUPT, never an out-of-bounds access.
  *
- * Freestanding C11 (<stdatomic.h> only): compiled for core 1 as well.
+ * Record encoding (one little-endian uint32_t in front of every message, 4-byte aligned):
+ *
+ *   bit 31      DUET_RING_REC_PAD: padding record; it fills the data area up to its end
+ *               and carries no message (the next record starts at data offset 0)
+ *   bits 30..20 epoch tag: the low 11 bits of the ring epoch the producer attached to
+ *   bits 19..0  length: payload bytes (<= rh_max_msg); for a padding record the bytes
+ *               that follow its header up to the end of the data area
+ *
+ * A record occupies DUET_RING_REC_HDR + len rounded up to 4 bytes, so every header is an
+ * aligned 32-bit word and rh_head/rh_tail are always multiples of 4. A padding record is
+ * published together with the message that follows it (never alone). The data area is
+ * filled with 0xFF at init: such a word can never decode as a valid record.
+ * rh_max_msg = min(rh_size / 2 - DUET_RING_REC_HDR, DUET_RING_REC_LEN_MASK): a message of
+ * that size always fits once the ring drains, wherever the indices stand.
+ * Full protocol in prose: docs/shm-protocol.md.
+ *
+ * Freestanding C11 (<stdatomic.h>, <string.h> memcpy/memset): compiled for core 1 as well.
  */
 #ifndef DUET_RING_H
 #define DUET_RING_H
@@ -44,6 +60,19 @@ extern "C" {
 #define DUET_RING_MAGIC 0x474e4952u /* "RING" */
 #define DUET_RING_HDR_SIZE 192u
 #define DUET_RING_MIN_SIZE 64u
+
+#define DUET_RING_MAX_SIZE 0x80000000u /* data bytes: indices are mod 2^32 */
+
+/* Record header word (see the encoding above). */
+#define DUET_RING_REC_HDR 4u
+#define DUET_RING_REC_PAD 0x80000000u
+#define DUET_RING_REC_TAG_SHIFT 20u
+#define DUET_RING_REC_TAG_MASK 0x7ffu
+#define DUET_RING_REC_LEN_MASK 0x000fffffu
+/** Record header word for 'len' payload bytes in a ring of 'epoch' (pad: 0 or REC_PAD). */
+#define DUET_RING_REC_WORD(len, epoch, pad)                                                        \
+    ((uint32_t)(pad) | (((uint32_t)(epoch)&DUET_RING_REC_TAG_MASK) << DUET_RING_REC_TAG_SHIFT) |   \
+     ((uint32_t)(len)&DUET_RING_REC_LEN_MASK))
 
 /** Ring header in shared memory. Writer of each field in brackets. */
 typedef struct {
@@ -81,33 +110,61 @@ typedef struct {
 } duet_ring_t;
 
 /** Initialise a ring in 'mem' (footprint bytes, 4-aligned). Only the owner of the
- *  shared area (core 0) does this, while the peer is stopped. */
+ *  shared area (core 0) does this, while the peer is stopped.
+ *  footprint - DUET_RING_HDR_SIZE must be a power of two in [DUET_RING_MIN_SIZE,
+ *  DUET_RING_MAX_SIZE]. Indices start at 0, the data area is filled with 0xFF.
+ *  @return DUET_OK or DUET_ERR_INVAL. */
 duet_err_t duet_ring_init(void *mem, size_t footprint, uint32_t epoch);
 
-/** Attach a handle to an initialised ring as producer or consumer.
- *  @return DUET_OK, DUET_ERR_INVAL, DUET_ERR_RING_CORRUPT (bad magic/size),
- *          DUET_ERR_RING_STALE (epoch != expected_epoch). */
+/** Attach a handle to an initialised ring as producer or consumer. The header is read
+ *  once and checked (magic, size, data offset, max_msg, indices); the handle keeps its
+ *  own copy of size and mask, so a later change of rh_size cannot widen any access.
+ *  @return DUET_OK, DUET_ERR_INVAL (NULL, misaligned, footprint < header),
+ *          DUET_ERR_RING_CORRUPT (bad magic/size/offset/max_msg/indices),
+ *          DUET_ERR_RING_STALE (rh_epoch != expected_epoch). */
 duet_err_t duet_ring_attach_producer(duet_ring_t *r, void *mem, size_t footprint,
                                      uint32_t expected_epoch);
 duet_err_t duet_ring_attach_consumer(duet_ring_t *r, void *mem, size_t footprint,
                                      uint32_t expected_epoch);
 
-/* Producer. */
+/* Producer. Every producer call first compares rh_epoch with the handle's epoch.
+ * Common returns: DUET_ERR_INVAL (NULL arguments), DUET_ERR_RING_STALE (the ring was
+ * re-initialised for another epoch: re-attach), DUET_ERR_RING_CORRUPT (rh_tail moved
+ * outside [head - size, head] or is misaligned). */
+/** Copy one message of 'len' bytes (0 allowed) into the ring.
+ *  @return DUET_OK, DUET_ERR_RING_FULL (nothing written; retry later),
+ *          DUET_ERR_RING_TOO_BIG (len > max_msg), DUET_ERR_STATE (a reservation is open),
+ *          or a common error. */
 duet_err_t duet_ring_send(duet_ring_t *r, const void *msg, size_t len);
-/** Zero-copy: get space for 'len' bytes; write them; then commit (len may shrink). */
+/** Zero-copy: get space for 'len' bytes at *ptr (4-byte aligned); write them; then
+ *  commit. Same returns as send. Nothing is visible to the consumer before commit. */
 duet_err_t duet_ring_reserve(duet_ring_t *r, size_t len, void **ptr);
+/** Publish the reserved message with its final length (<= the reserved length).
+ *  @return DUET_OK, DUET_ERR_STATE (no reservation), DUET_ERR_INVAL (len too long),
+ *          DUET_ERR_RING_STALE (the reservation is dropped). */
 duet_err_t duet_ring_commit(duet_ring_t *r, size_t len);
 
-/* Consumer. */
-/** Copy the next message into buf (cap bytes). RING_TOO_BIG leaves it queued. */
+/* Consumer. Common returns: DUET_ERR_INVAL, DUET_ERR_RING_EMPTY, DUET_ERR_RING_STALE
+ * (handle or record from another epoch: the message is NOT delivered and stays; the
+ * ring is unusable until re-initialised), DUET_ERR_RING_CORRUPT (rh_head outside
+ * [tail, tail + size] or misaligned, or a record header that does not describe a record
+ * inside the published bytes; nothing is consumed). */
+/** Copy the next message into buf (cap bytes), *len = its length. RING_TOO_BIG leaves it
+ *  queued and sets *len to the length needed. */
 duet_err_t duet_ring_recv(duet_ring_t *r, void *buf, size_t cap, size_t *len);
-/** Zero-copy: look at the next message in place; then release it. */
+/** Zero-copy: look at the next message in place (valid until release); then release it.
+ *  Peeking again before release returns the same message. */
 duet_err_t duet_ring_peek(duet_ring_t *r, const void **ptr, size_t *len);
+/** @return DUET_OK, DUET_ERR_STATE (nothing peeked), DUET_ERR_RING_STALE. */
 duet_err_t duet_ring_release(duet_ring_t *r);
 
-/** Bytes a message of 'len' occupies (record header + padding). */
+/** Bytes a message of 'len' occupies (record header + padding); 0 if len cannot be
+ *  encoded (> DUET_RING_REC_LEN_MASK). */
 size_t duet_ring_record_size(size_t len);
-/** Approximate bytes used / free (for status and flow control). */
+/** Largest payload this ring accepts (the handle's copy of rh_max_msg). */
+uint32_t duet_ring_max_msg(const duet_ring_t *r);
+/** Approximate bytes used / free (for status and flow control), read from the shared
+ *  indices; clamped to [0, size] if they are corrupted. */
 uint32_t duet_ring_used(const duet_ring_t *r);
 uint32_t duet_ring_free(const duet_ring_t *r);
 

@@ -159,15 +159,34 @@ typedef struct {
 } duet_shm_config_t;
 
 /** Core 0: lay out and initialise the whole area for a new epoch. Core 1 must be stopped.
- *  Keeps the previous crash record (it describes the last run). */
+ *  Layout: control block, log ring at DUET_SHM_CTRL_SIZE, then per channel the to-c1 and
+ *  the to-c0 ring, each ring starting on a 64-byte boundary. Ring sizes are data bytes,
+ *  powers of two in [DUET_RING_MIN_SIZE, DUET_RING_MAX_SIZE]; names 1..15 chars, unique.
+ *  Keeps the previous crash record (it describes the last run) and sc_user (state an
+ *  application may hand over across a restart) if the area held a valid control block;
+ *  otherwise zeroes them. sc_magic is written last.
+ *  @return DUET_OK, DUET_ERR_INVAL (NULL, misaligned, epoch 0, bad config),
+ *          DUET_ERR_NOMEM (the layout does not fit in 'size'). */
 duet_err_t duet_shm_init(void *shm, size_t size, const duet_shm_config_t *cfg, uint32_t epoch);
 
-/** Either side: check magic, version and that every offset stays inside 'size'. */
+/** Either side: check magic, version and that every offset stays inside 'size' (the area
+ *  is treated as hostile: every ring region inside both 'size' and sc_shm_size, 4-aligned,
+ *  at least a header and DUET_RING_MIN_SIZE data bytes, no two regions overlapping,
+ *  channel names NUL-terminated). Ring headers themselves are checked by attach.
+ *  @return DUET_OK, DUET_ERR_INVAL, DUET_ERR_SHM_BAD_MAGIC, DUET_ERR_SHM_BAD_VERSION,
+ *          DUET_ERR_SHM_BAD_LAYOUT. */
 duet_err_t duet_shm_check(const void *shm, size_t size);
 
-/** Find a channel's rings. 'to_c1' picks the direction. Returns a pointer inside shm. */
+/** Find a channel's rings. 'to_c1' picks the direction. Returns a pointer inside shm.
+ *  The entry is re-checked (bounds) on every call, it may have changed since check.
+ *  @return DUET_OK, DUET_ERR_INVAL, DUET_ERR_SHM_BAD_MAGIC, DUET_ERR_SHM_BAD_VERSION,
+ *          DUET_ERR_SHM_BAD_LAYOUT, DUET_ERR_NOT_FOUND. */
 duet_err_t duet_shm_chan_ring(void *shm, size_t size, const char *name, int to_c1,
                               void **ring, size_t *footprint);
+
+/** Find the log ring (core 1 -> core 0); same checks and returns as duet_shm_chan_ring
+ *  (never NOT_FOUND). */
+duet_err_t duet_shm_log_ring(void *shm, size_t size, void **ring, size_t *footprint);
 
 /** Log record format inside the log ring: duet_log_rec_t then the text (no NUL). */
 typedef struct {

@@ -3,10 +3,14 @@
  * and on the ESP32-S3; it reaches the world only through duet/port.h).
  *
  * States:
- *   OFFLINE --start--> LOADING --verified+released--> RUNNING
- *   RUNNING --crash record--> CRASHED --policy--> RECOVERING --backoff--> LOADING
+ *   OFFLINE --start--> LOADING (verified, copied, released) --core 1 acks the epoch--> RUNNING
+ *   LOADING --boot deadline--> HUNG
+ *   LOADING/RUNNING --crash record of this epoch--> CRASHED --policy--> RECOVERING
+ *   RECOVERING --backoff--> LOADING
  *   RUNNING --heartbeat deadline--> HUNG --policy--> RECOVERING
+ *   RUNNING --program returned from duet_main--> STOPPED
  *   any --stop--> STOPPED ;  CRASHED/HUNG with recovery off (or limit hit) stays there.
+ * (docs/supervisor.md has the full rules: backoff, crash loop, A/B, security counter.)
  *
  * The application calls duet_sup_poll() periodically (a FreeRTOS task on the chip, the
  * simulator's main loop on the PC); all deadlines, recovery, log draining and A/B
@@ -86,7 +90,8 @@ typedef struct {
 } duet_sup_config_t;
 
 /** Fill cfg with sane defaults (heartbeat 1 s, boot 2 s, recovery ON, backoff
- *  100 ms..5 s, crash loop 3 in 30 s, confirm after 5 heartbeats, 4 KiB log ring). */
+ *  100 ms..5 s, crash loop 3 in 30 s, confirm after 5 heartbeats, 4 KiB log ring,
+ *  require_signature = true, no keys). */
 void duet_sup_config_default(duet_sup_config_t *cfg);
 
 typedef struct {

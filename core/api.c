@@ -1,0 +1,371 @@
+/*
+ * api.c - the supervisor's HTTP API as transport-independent handler logic (duet/api.h).
+ *
+ * Organisation: init/lock, error mapping and answer helpers, bearer-token check, the
+ * log buffer, control routes (start/stop/restart/rollback), then duet_api_handle(),
+ * the router. Status/crash JSON live in api_status.c, the streamed upload in
+ * api_upload.c.
+ *
+ * Threading: the handler serves one request at a time (api->busy guards it) and may run
+ * in another thread/task than duet_sup_poll() if a lock is set: every supervisor, OTA
+ * and log-buffer access below is bracketed by api_lock/api_unlock, and the lock is never
+ * held while sending or receiving, so a slow client cannot stall the supervisor.
+ *
+ * Portable: no OS headers; compiles for ESP-IDF unchanged.
+ */
+#include "duet/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api_priv.h"
+#include "duet/json.h"
+#include "duet/port.h"
+
+#define DEFAULT_MAX_UPLOAD (1024u * 1024u)
+
+duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, uint32_t max_upload)
+{
+    if (!api || !sup)
+        return DUET_ERR_INVAL;
+    memset(api, 0, sizeof(*api));
+    api->sup = sup;
+    api->token = token;
+    if (max_upload == 0) {
+        /* default: the slot size, the largest image that could ever be installed */
+        uint32_t size = 0, erase = 0;
+        if (duet_port_flash_info(DUET_AREA_SLOT_A, &size, &erase) == DUET_OK && size > 0)
+            max_upload = size;
+        else
+            max_upload = DEFAULT_MAX_UPLOAD;
+    }
+    api->max_upload = max_upload;
+    api->upload_err = DUET_OK;
+    return DUET_OK;
+}
+
+void duet_api_set_lock(duet_api_t *api, void (*lock)(void *), void (*unlock)(void *), void *ctx)
+{
+    api->lock = lock;
+    api->unlock = unlock;
+    api->lock_ctx = ctx;
+}
+
+int duet_api_http_status(duet_err_t e)
+{
+    if (e == DUET_OK)
+        return 200;
+    if (e >= DUET_ERR_IMG_TRUNCATED && e <= DUET_ERR_IMG_TRAILING_DATA) {
+        if (e == DUET_ERR_IMG_TOO_BIG)
+            return 413;
+        return 422; /* well-formed request, unacceptable image */
+    }
+    switch (e) {
+    case DUET_ERR_INVAL:
+        return 400;
+    case DUET_ERR_AUTH:
+        return 401;
+    case DUET_ERR_NOT_FOUND:
+    case DUET_ERR_NO_IMAGE:
+        return 404;
+    case DUET_ERR_TIMEOUT:
+        return 408;
+    case DUET_ERR_STATE:
+    case DUET_ERR_BUSY:
+    case DUET_ERR_OTA_STATE:
+    case DUET_ERR_CRASH_LOOP:
+        return 409;
+    case DUET_ERR_NOMEM:
+        return 507;
+    case DUET_ERR_UNSUPPORTED:
+        return 501;
+    default:
+        return 500;
+    }
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    default: return "Error";
+    }
+}
+
+int duet_api_send(const duet_api_resp_t *resp, int status, const char *type, const void *body,
+                  size_t len)
+{
+    if (resp->start(resp->ctx, status, type, (long)len) != 0)
+        return -1;
+    if (len > 0 && resp->write(resp->ctx, body, len) != 0)
+        return -1;
+    return 0;
+}
+
+duet_err_t duet_api_send_error(duet_api_t *api, const duet_api_resp_t *resp, int status,
+                               duet_err_t e, const char *message)
+{
+    /* a small local buffer: errors can be sent while api->scratch holds an upload chunk */
+    char buf[320];
+    duet_json_t j;
+    size_t len;
+    if (status == 0)
+        status = duet_api_http_status(e);
+    duet_json_init(&j, buf, sizeof(buf));
+    duet_json_obj_begin(&j, NULL);
+    duet_json_str(&j, "error", duet_err_name(e));
+    duet_json_u64(&j, "code", (uint64_t)e);
+    duet_json_u64(&j, "status", (uint64_t)status);
+    duet_json_str(&j, "reason", reason_phrase(status));
+    duet_json_str(&j, "message", message ? message : duet_err_str(e));
+    duet_json_obj_end(&j);
+    if (duet_json_finish(&j, &len) != DUET_OK) {
+        static const char fallback[] = "{\"error\":\"NOMEM\"}";
+        duet_api_send(resp, status, "application/json", fallback, sizeof(fallback) - 1);
+        return e;
+    }
+    (void)api;
+    duet_api_send(resp, status, "application/json", buf, len); /* peer may be gone: nothing to do */
+    return e;
+}
+
+/* ---- bearer token ------------------------------------------------------------------ */
+
+/* Compare in time that depends only on the expected token's length, never on where the
+ * first difference is, so the token cannot be guessed byte by byte from timing. */
+static bool token_equal(const char *given, size_t glen, const char *want, size_t wlen)
+{
+    volatile unsigned char diff = (unsigned char)(glen != wlen);
+    for (size_t i = 0; i < wlen; i++) {
+        unsigned char g = i < glen ? (unsigned char)given[i] : 0;
+        diff |= (unsigned char)(g ^ (unsigned char)want[i]);
+    }
+    return diff == 0;
+}
+
+static int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+/* DUET_OK if the Authorization header carries the configured token. */
+static duet_err_t check_auth(const duet_api_t *api, const char *authz, int *status,
+                             const char **msg)
+{
+    static const char scheme[] = "bearer";
+    if (!api->token || !api->token[0]) {
+        *status = 403;
+        *msg = "writes are disabled: no API token is configured";
+        return DUET_ERR_AUTH;
+    }
+    *status = 401;
+    *msg = "missing or wrong bearer token";
+    if (!authz)
+        return DUET_ERR_AUTH;
+    for (size_t i = 0; i < sizeof(scheme) - 1; i++)
+        if (lower((unsigned char)authz[i]) != scheme[i]) /* stops at NUL: it never matches */
+            return DUET_ERR_AUTH;
+    const char *p = authz + sizeof(scheme) - 1;
+    if (*p != ' ' && *p != '\t')
+        return DUET_ERR_AUTH;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t glen = strlen(p);
+    while (glen > 0 && (p[glen - 1] == ' ' || p[glen - 1] == '\t'))
+        glen--;
+    if (!token_equal(p, glen, api->token, strlen(api->token)))
+        return DUET_ERR_AUTH;
+    return DUET_OK;
+}
+
+/* ---- log buffer -------------------------------------------------------------------- */
+
+void duet_api_log_line(duet_api_t *api, int level, const char *text, size_t len)
+{
+    static const char lv[] = "?EWID";
+    char *line = api->log[api->log_head % DUET_API_LOG_LINES];
+    size_t room = DUET_API_LOG_LINE_LEN - 3; /* "X " prefix and NUL */
+    if (!text)
+        len = 0;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    if (len > room)
+        len = room;
+    line[0] = (level >= 1 && level <= 4) ? lv[level] : lv[0];
+    line[1] = ' ';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        /* one record = one line: fold control characters (the text is core-1 input) */
+        line[2 + i] = (c < 0x20 || c == 0x7F) ? ' ' : (char)c;
+    }
+    line[2 + len] = '\0';
+    api->log_head++;
+}
+
+static duet_err_t send_log(duet_api_t *api, const duet_api_resp_t *resp)
+{
+    char line[DUET_API_LOG_LINE_LEN + 1];
+    api_lock(api);
+    uint32_t head = api->log_head;
+    api_unlock(api);
+    uint32_t first = head > DUET_API_LOG_LINES ? head - DUET_API_LOG_LINES : 0;
+    if (resp->start(resp->ctx, 200, "text/plain; charset=utf-8", -1) != 0)
+        return DUET_ERR_IO;
+    for (uint32_t seq = first; seq != head; seq++) {
+        bool ok = false;
+        api_lock(api);
+        /* lines can be overwritten between copies: skip those that were */
+        if (api->log_head - seq <= DUET_API_LOG_LINES) {
+            memcpy(line, api->log[seq % DUET_API_LOG_LINES], DUET_API_LOG_LINE_LEN);
+            ok = true;
+        }
+        api_unlock(api);
+        if (!ok)
+            continue;
+        line[DUET_API_LOG_LINE_LEN - 1] = '\0';
+        size_t n = strlen(line);
+        line[n++] = '\n';
+        if (resp->write(resp->ctx, line, n) != 0)
+            return DUET_ERR_IO;
+    }
+    return DUET_OK;
+}
+
+/* ---- control ----------------------------------------------------------------------- */
+
+static duet_err_t control(duet_api_t *api, const char *what, const duet_api_resp_t *resp)
+{
+    duet_err_t e;
+    duet_sup_status_t st;
+    api_lock(api);
+    if (api->upload_active) {
+        e = DUET_ERR_BUSY; /* the inactive slot is being written: no slot changes now */
+    } else if (strcmp(what, "start") == 0) {
+        e = duet_sup_start(api->sup);
+    } else if (strcmp(what, "stop") == 0) {
+        e = duet_sup_stop(api->sup);
+    } else if (strcmp(what, "restart") == 0) {
+        e = duet_sup_restart(api->sup);
+    } else {
+        e = duet_sup_rollback(api->sup);
+    }
+    duet_sup_get_status(api->sup, &st);
+    api_unlock(api);
+    if (e != DUET_OK)
+        return duet_api_send_error(api, resp, 0, e,
+                                   e == DUET_ERR_BUSY ? "an upload is in progress" : NULL);
+    char buf[160];
+    duet_json_t j;
+    size_t len;
+    duet_json_init(&j, buf, sizeof(buf));
+    duet_json_obj_begin(&j, NULL);
+    duet_json_bool(&j, "ok", true);
+    duet_json_str(&j, "action", what);
+    duet_json_str(&j, "state", duet_sup_state_name(st.state));
+    duet_json_i64(&j, "active_slot", st.active_slot);
+    duet_json_u64(&j, "epoch", st.epoch);
+    duet_json_obj_end(&j);
+    (void)duet_json_finish(&j, &len); /* 160 bytes always fit these fields */
+    return duet_api_send(resp, 200, "application/json", buf, len) == 0 ? DUET_OK : DUET_ERR_IO;
+}
+
+/* ---- router ------------------------------------------------------------------------ */
+
+static duet_err_t send_json_from(duet_api_t *api, const duet_api_resp_t *resp,
+                                 duet_err_t (*fn)(duet_api_t *, char *, size_t, size_t *))
+{
+    size_t len = 0;
+    api_lock(api);
+    duet_err_t e = fn(api, api->scratch, sizeof(api->scratch), &len);
+    api_unlock(api);
+    if (e != DUET_OK)
+        return duet_api_send_error(api, resp, 500, e, "answer does not fit");
+    return duet_api_send(resp, 200, "application/json", api->scratch, len) == 0 ? DUET_OK
+                                                                                 : DUET_ERR_IO;
+}
+
+static duet_err_t route(duet_api_t *api, const duet_api_req_t *req, const duet_api_resp_t *resp)
+{
+    const char *m = req->method, *p = req->path;
+    bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    bool post = strcmp(m, "POST") == 0;
+    static const char *const actions[] = {"start", "stop", "restart", "rollback"};
+
+    if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
+        if (!get)
+            return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
+        return duet_api_send(resp, 200, "text/html; charset=utf-8", duet_web_index_html,
+                             duet_web_index_html_len) == 0
+                   ? DUET_OK
+                   : DUET_ERR_IO;
+    }
+    if (strcmp(p, "/api/status") == 0) {
+        if (!get)
+            return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
+        return send_json_from(api, resp, duet_api_status_json);
+    }
+    if (strcmp(p, "/api/crash") == 0) {
+        if (!get)
+            return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
+        return send_json_from(api, resp, duet_api_crash_json);
+    }
+    if (strcmp(p, "/api/log") == 0) {
+        if (!get)
+            return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
+        return send_log(api, resp);
+    }
+    bool is_image = strcmp(p, "/api/image") == 0;
+    const char *action = NULL;
+    if (strncmp(p, "/api/", 5) == 0)
+        for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+            if (strcmp(p + 5, actions[i]) == 0)
+                action = actions[i];
+    if (!is_image && !action)
+        return duet_api_send_error(api, resp, 404, DUET_ERR_NOT_FOUND, "no such route");
+    if (!post)
+        return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use POST");
+
+    int status;
+    const char *msg;
+    if (check_auth(api, req->authorization, &status, &msg) != DUET_OK) {
+        if (is_image) {
+            api_lock(api);
+            api->uploads_refused++;
+            api_unlock(api);
+        }
+        return duet_api_send_error(api, resp, status, DUET_ERR_AUTH, msg);
+    }
+    if (is_image)
+        return duet_api_upload(api, req, resp);
+    return control(api, action, resp);
+}
+
+duet_err_t duet_api_handle(duet_api_t *api, const duet_api_req_t *req, const duet_api_resp_t *resp)
+{
+    if (!api || !req || !resp || !req->method || !req->path || !resp->start || !resp->write)
+        return DUET_ERR_INVAL;
+    api_lock(api);
+    bool busy = api->busy;
+    api->busy = true;
+    api_unlock(api);
+    if (busy)
+        return duet_api_send_error(api, resp, 503, DUET_ERR_BUSY, "another request is running");
+    duet_err_t e = route(api, req, resp);
+    api_lock(api);
+    api->busy = false;
+    api_unlock(api);
+    return e;
+}

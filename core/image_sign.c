@@ -1,0 +1,59 @@
+/*
+ * image_sign.c - duet_img_sign: replace an image's trailer with SHA-256 + key id + ECDSA
+ * P-256 signature. Host builds only (needs the private-key half of duet/crypto.h).
+ *
+ * What is signed: the SHA-256 of the protected part [0, protected end), i.e. the same
+ * 32 bytes stored in the SHA256 TLV (ECDSA with SHA-256 over the protected bytes).
+ * Must not change: that input (verifiers on the chip check exactly it).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "duet/crypto.h"
+#include "image_priv.h"
+
+#ifdef DUET_CRYPTO_HOST_SIGNING
+
+duet_err_t duet_img_sign(uint8_t **img, size_t *len, const uint8_t *key, size_t key_len)
+{
+    if (img == NULL || *img == NULL || len == NULL || key == NULL)
+        return DUET_ERR_INVAL;
+    if (*len < DUET_IMG_HDR_SIZE)
+        return DUET_ERR_IMG_TRUNCATED;
+    DUET_TRY(duet_img_check_magic(*img));
+    duet_img_hdr_t h;
+    duet_img_hdr_decode(*img, &h);
+    uint32_t pay_off, prot_end;
+    DUET_TRY(duet_img_layout(&h, &pay_off, &prot_end));
+    if (*len < prot_end)
+        return DUET_ERR_IMG_TRUNCATED;
+
+    uint8_t sha[DUET_IMG_HASH_LEN], sig[DUET_IMG_SIG_LEN], pub[DUET_IMG_PUBKEY_LEN];
+    uint8_t key_id[DUET_IMG_KEY_ID_LEN];
+    DUET_TRY(duet_crypto_sha256(*img, prot_end, sha));
+    DUET_TRY(duet_crypto_privkey_public(key, key_len, pub));
+    DUET_TRY(duet_crypto_key_id(pub, key_id));
+    DUET_TRY(duet_crypto_sign(key, key_len, sha, sig));
+
+    size_t total = (size_t)prot_end + duet_img_trailer_len(true);
+    uint8_t *n = realloc(*img, total);
+    if (n == NULL)
+        return DUET_ERR_NOMEM; /* *img is still valid and unchanged */
+    duet_img_put_trailer(n + prot_end, sha, key_id, sig);
+    *img = n;
+    *len = total;
+    return DUET_OK;
+}
+
+#else
+
+duet_err_t duet_img_sign(uint8_t **img, size_t *len, const uint8_t *key, size_t key_len)
+{
+    (void)img; /* no private-key support in this build (ESP-IDF) */
+    (void)len;
+    (void)key;
+    (void)key_len;
+    return DUET_ERR_UNSUPPORTED;
+}
+
+#endif

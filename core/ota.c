@@ -1,0 +1,181 @@
+/*
+ * ota.c - a streaming update of the inactive slot (duet/ota.h).
+ *
+ *   begin   claim the inactive slot (one session per supervisor: DUET_ERR_BUSY); checks
+ *           the announced size. Nothing is erased yet.
+ *   write   feed the streaming verifier FIRST, then program flash: a chunk the verifier
+ *           already refused is never written. Blocks are erased just before the write
+ *           pointer enters them (no multi-second erase of the whole slot up front), so an
+ *           upload refused by its header (bad magic, wrong chip/ABI, downgrade, too big,
+ *           window) is refused before anything is erased and the inactive slot keeps
+ *           its old image (still a rollback target). Only refusals that need the whole
+ *           image (hash, signature, truncation) cost the old content of the inactive
+ *           slot; it is never selectable meanwhile (the journal is not touched).
+ *   finish  the verifier's end checks (hash, signature, counter, chip, window), then a
+ *           read-back verification of the slot from flash (what will boot is what was
+ *           checked, not what was received), then duet_sup_install(): the journal write
+ *           is the single step that makes the image selectable.
+ * Any error ends the session (FAILED: later calls return it) and releases the slot;
+ * nothing selectable changed and the running program never stopped.
+ */
+#include <string.h>
+
+#include "duet/ota.h"
+#include "sup_int.h"
+
+static duet_img_stream_t *stream(duet_ota_t *o)
+{
+    return (duet_img_stream_t *)(void *)o->stream.bytes;
+}
+
+static void release(duet_ota_t *o)
+{
+    if (o->sup != NULL && o->sup->ota_owner == o)
+        o->sup->ota_owner = NULL;
+}
+
+static duet_err_t fail(duet_ota_t *o, duet_err_t e)
+{
+    if (o->phase == DUET_OTA_ACTIVE)
+        duet_img_stream_free(stream(o));
+    release(o);
+    if (o->sup != NULL && o->erased_to == 0)
+        sup_slots_reverify(o->sup, o->slot); /* untouched: the old image is still there */
+    o->phase = DUET_OTA_FAILED;
+    o->err = e;
+    duet_port_log(DUET_PLOG_WARN, "duet", "update refused after %u bytes: %s",
+                  (unsigned)o->received, duet_err_str(e));
+    return e;
+}
+
+duet_err_t duet_ota_begin(duet_ota_t *o, duet_sup_t *s, uint32_t total_size)
+{
+    if (o == NULL || s == NULL || !s->initialised)
+        return DUET_ERR_INVAL;
+    if (s->ota_owner != NULL || o->phase == DUET_OTA_ACTIVE)
+        return DUET_ERR_BUSY;
+    if (duet_img_stream_ctx_size() > sizeof(o->stream.bytes))
+        return DUET_ERR_NOMEM;
+    if (!s->rec_loaded)
+        DUET_TRY(sup_slots_refresh(s));
+    int slot = duet_sup_inactive_slot(s);
+    if (slot < 0)
+        return DUET_ERR_STATE;
+    int cur = 1 - slot;
+    /* Like esp_ota_begin with rollback enabled: while the running image is still on
+     * trial, its rollback target must not be overwritten. Confirm or roll back first. */
+    if (s->rec.sr_status[cur] == DUET_SLOT_PENDING && s->rec.sr_active == cur &&
+        s->rec.sr_status[slot] == DUET_SLOT_CONFIRMED && s->slot_valid[slot])
+        return DUET_ERR_STATE;
+    uint32_t size, erase;
+    DUET_TRY(duet_port_flash_info((duet_area_t)slot, &size, &erase));
+    if (total_size > size)
+        return DUET_ERR_IMG_TOO_BIG;
+    memset(o, 0, sizeof(*o));
+    o->sup = s;
+    o->slot = slot;
+    o->slot_size = size;
+    o->erase_size = erase;
+    o->total = total_size;
+    DUET_TRY(duet_sup_policy(s, &o->pol));
+    o->pol.max_image_size = size;
+    DUET_TRY(duet_img_stream_init(stream(o), &o->pol));
+    s->ota_owner = o;
+    s->ota_slot = slot;
+    s->slot_valid[slot] = false; /* its old content may be going away */
+    o->phase = DUET_OTA_ACTIVE;
+    duet_port_log(DUET_PLOG_INFO, "duet", "update into slot %c (%u bytes announced)", 'A' + slot,
+                  (unsigned)total_size);
+    return DUET_OK;
+}
+
+duet_err_t duet_ota_write(duet_ota_t *o, const void *data, size_t len)
+{
+    if (o == NULL)
+        return DUET_ERR_INVAL;
+    if (o->phase == DUET_OTA_FAILED)
+        return o->err;
+    if (o->phase != DUET_OTA_ACTIVE)
+        return DUET_ERR_OTA_STATE;
+    if (len == 0)
+        return DUET_OK;
+    if (data == NULL)
+        return fail(o, DUET_ERR_INVAL);
+    uint32_t limit = o->total != 0 ? o->total : o->slot_size;
+    if (len > (size_t)(limit - o->received))
+        return fail(o, DUET_ERR_IMG_TOO_BIG); /* more than announced or than the slot */
+    duet_err_t e = duet_img_stream_feed(stream(o), data, len);
+    if (e != DUET_OK)
+        return fail(o, e);
+    uint32_t end = o->received + (uint32_t)len;
+    while (o->erased_to < end) {
+        uint32_t n = o->slot_size - o->erased_to < o->erase_size ? o->slot_size - o->erased_to
+                                                                 : o->erase_size;
+        e = duet_port_flash_erase((duet_area_t)o->slot, o->erased_to, n);
+        if (e != DUET_OK)
+            return fail(o, e);
+        o->erased_to += n;
+    }
+    e = duet_port_flash_write((duet_area_t)o->slot, o->received, data, len);
+    if (e != DUET_OK)
+        return fail(o, e);
+    o->received = end;
+    return DUET_OK;
+}
+
+duet_err_t duet_ota_finish(duet_ota_t *o, bool activate, duet_img_info_t *info)
+{
+    if (o == NULL)
+        return DUET_ERR_INVAL;
+    if (o->phase == DUET_OTA_FAILED)
+        return o->err;
+    if (o->phase != DUET_OTA_ACTIVE)
+        return DUET_ERR_OTA_STATE;
+    if (o->total != 0 && o->received != o->total)
+        return fail(o, DUET_ERR_IMG_TRUNCATED);
+    duet_img_info_t streamed, stored;
+    duet_err_t e = duet_img_stream_finish(stream(o), &streamed);
+    duet_img_stream_free(stream(o));
+    o->phase = DUET_OTA_FAILED; /* stream consumed; becomes IDLE on success below */
+    if (e != DUET_OK)
+        return fail(o, e);
+    /* Read back: flash must hold exactly what was verified. */
+    e = loader_verify_slot(o->slot, &o->pol, &stored);
+    if (e == DUET_OK && memcmp(stored.sha256, streamed.sha256, sizeof(stored.sha256)) != 0)
+        e = DUET_ERR_IMG_BAD_HASH;
+    if (e != DUET_OK)
+        return fail(o, e);
+    duet_sup_t *s = o->sup;
+    release(o); /* install may restart core 1 into the slot: no longer ours */
+    e = duet_sup_install(s, o->slot, &stored, activate);
+    if (e != DUET_OK && !(s->rec.sr_active == o->slot &&
+                          s->rec.sr_status[o->slot] == DUET_SLOT_PENDING)) {
+        o->phase = DUET_OTA_FAILED;
+        o->err = e;
+        return e; /* journal not written: nothing changed */
+    }
+    o->phase = DUET_OTA_IDLE;
+    if (info != NULL)
+        *info = stored;
+    /* Installed. A failed restart into it is a start error, reported as such. */
+    return e;
+}
+
+void duet_ota_abort(duet_ota_t *o)
+{
+    if (o == NULL)
+        return;
+    bool was_active = o->phase == DUET_OTA_ACTIVE;
+    if (was_active)
+        duet_img_stream_free(stream(o));
+    release(o);
+    if (was_active && o->sup != NULL && o->erased_to == 0)
+        sup_slots_reverify(o->sup, o->slot);
+    o->phase = DUET_OTA_IDLE;
+    o->err = DUET_OK;
+}
+
+uint32_t duet_ota_received(const duet_ota_t *o)
+{
+    return o != NULL ? o->received : 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * xt_priv.h - internals shared by the files of sdk/arch/xtensa (C side). Not for
+ * programs. Linker-script symbols (sdk/ld/duet_esp32s3.ld.in), assembly entry points
+ * (start.S, vectors.S) and the C functions the assembly calls.
+ */
+#ifndef DUET_XT_PRIV_H
+#define DUET_XT_PRIV_H
+
+#include <stdint.h>
+
+#include "duet/soc_esp32s3.h"
+#include "xt_frame.h"
+
+/* Memory-mapped register access. Volatile: GCC adds MEMW before each access on Xtensa
+ * (-mserialize-volatile, the default), which orders them against shared-RAM traffic. */
+#define XT_REG(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+/* Linker-script symbols: only their addresses mean something. */
+extern char _duet_stack_limit[], _duet_stack_top[];
+extern char _duet_text_start[], _duet_text_end[];
+extern char _duet_bss_start[], _duet_bss_end[];
+extern char _duet_data_start[], _duet_data_end[], _duet_data_load[];
+extern char _duet_shm_base[], _duet_shm_size[];
+extern char _duet_build_id_note[], _duet_build_id_note_end[];
+
+/** Bytes at the stack limit watched by DBREAK0 and filled with the canary. */
+#define XT_STACK_GUARD 32u
+#define XT_STACK_CANARY 0xC0FFEE11u
+
+/* start.S */
+_Noreturn void duet_xt_halt(void);
+/* boot.c: called by start.S with the stack and vectors in place. */
+_Noreturn void duet_xt_boot(void);
+/** GNU build-id from the linked note; returns its length (0 if none). */
+unsigned duet_xt_build_id(const uint8_t **id);
+
+/* fault.c */
+void duet_xt_stack_guard_init(void);
+/** Called by vectors.S on the fault stack; never returns. */
+_Noreturn void duet_xt_fault(uint32_t *frame);
+
+/* intr.c */
+void duet_xt_intr_init(void);
+/** Called by vectors.S for a level-1 interrupt. */
+void duet_xt_intr_dispatch(void);
+
+/* time.c */
+uint32_t duet_xt_ccount(void);
+
+#endif /* DUET_XT_PRIV_H */
