@@ -14,11 +14,16 @@ pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET GLOBAL cmocka)
 
 function(duet_add_test)
   cmake_parse_arguments(T "TSAN" "NAME" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
-  if(DUET_TSAN AND NOT T_TSAN)
-    return() # the TSan build only builds concurrency tests
-  endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE PkgConfig::CMOCKA ${T_LIBS})
+  if(DUET_TSAN AND NOT T_TSAN)
+    # The TSan build only builds concurrency tests; the target still exists (not
+    # built by default) so callers may set properties on it.
+    set_target_properties(${T_NAME} PROPERTIES EXCLUDE_FROM_ALL TRUE)
+    add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS})
+    set_tests_properties(${T_NAME} PROPERTIES DISABLED TRUE)
+    return()
+  endif()
   add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS})
   set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT 600)
   if(T_TSAN AND DUET_TSAN_DIR AND NOT DUET_TSAN)

@@ -7,17 +7,19 @@
 # them as they come and repeats all RATIO lines at the end for scripts.
 # Arguments are passed to every benchmark (e.g. the repetition count).
 # Results and how to read them: docs/benchmarks.md.
+# BENCH_BUILD_DIR overrides the build directory (default build-bench).
 set -eu
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-bench -j"$JOBS"
+BUILD=${BENCH_BUILD_DIR:-build-bench}
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j"$JOBS"
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 found=0
-for b in build-bench/bin/bench_*; do
+for b in "$BUILD"/bin/bench_*; do
     [ -x "$b" ] || continue
     found=1
     echo
@@ -25,7 +27,7 @@ for b in build-bench/bin/bench_*; do
     "$b" "$@" | tee -a "$log"
 done
 if [ "$found" = 0 ]; then
-    echo "no benchmark binaries (bench_*) in build-bench/bin" >&2
+    echo "no benchmark binaries (bench_*) in $BUILD/bin" >&2
     exit 1
 fi
 echo

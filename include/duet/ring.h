@@ -29,16 +29,20 @@
  *
  * Record encoding (one little-endian uint32_t in front of every message, 4-byte aligned):
  *
- *   bit 31      DUET_RING_REC_PAD: padding record; it fills the data area up to its end
- *               and carries no message (the next record starts at data offset 0)
+ *   bit 31      DUET_RING_REC_PAD: padding record, carries no message; the consumer
+ *               skips its header and 'length' bytes (a multiple of 4, never past the end
+ *               of the data area; ending exactly there means the next record is at 0)
  *   bits 30..20 epoch tag: the low 11 bits of the ring epoch the producer attached to
  *   bits 19..0  length: payload bytes (<= rh_max_msg); for a padding record the bytes
- *               that follow its header up to the end of the data area
+ *               it skips after its header
  *
  * A record occupies DUET_RING_REC_HDR + len rounded up to 4 bytes, so every header is an
- * aligned 32-bit word and rh_head/rh_tail are always multiples of 4. A padding record is
- * published together with the message that follows it (never alone). The data area is
- * filled with 0xFF at init: such a word can never decode as a valid record.
+ * aligned 32-bit word and rh_head/rh_tail are always multiples of 4. A message never
+ * wraps: a padding record fills the end instead. The producer also uses padding to start
+ * the payload of a message of >= DUET_RING_ALIGN_MIN bytes on a DUET_RING_PAYLOAD_ALIGN
+ * (cache-line) boundary. At most one padding record precedes a message, and it
+ * is published together with that message (never alone). The data area is filled with
+ * 0xFF at init: such a word can never decode as a valid record.
  * rh_max_msg = min(rh_size / 2 - DUET_RING_REC_HDR, DUET_RING_REC_LEN_MASK): a message of
  * that size always fits once the ring drains, wherever the indices stand.
  * Full protocol in prose: docs/shm-protocol.md.
@@ -69,6 +73,10 @@ extern "C" {
 #define DUET_RING_REC_TAG_SHIFT 20u
 #define DUET_RING_REC_TAG_MASK 0x7ffu
 #define DUET_RING_REC_LEN_MASK 0x000fffffu
+/* Producer placement policy (the consumer accepts any valid padding): payloads of at
+ * least ALIGN_MIN bytes start on a PAYLOAD_ALIGN boundary when that fits. */
+#define DUET_RING_ALIGN_MIN 256u
+#define DUET_RING_PAYLOAD_ALIGN 64u
 /** Record header word for 'len' payload bytes in a ring of 'epoch' (pad: 0 or REC_PAD). */
 #define DUET_RING_REC_WORD(len, epoch, pad)                                                        \
     ((uint32_t)(pad) | (((uint32_t)(epoch)&DUET_RING_REC_TAG_MASK) << DUET_RING_REC_TAG_SHIFT) |   \
@@ -103,8 +111,10 @@ typedef struct {
     duet_ring_hdr_t *hdr;
     uint8_t *data;
     uint32_t size, mask, epoch, max_msg;
-    uint32_t cached_head;  /* consumer's last view of rh_head */
-    uint32_t cached_tail;  /* producer's last view of rh_tail */
+    uint32_t cached_head;  /* consumer: last view of rh_head; producer: padding before the
+                              reserved record */
+    uint32_t cached_tail;  /* producer: last view of rh_tail; consumer: last value it
+                              published to rh_tail (releases are batched) */
     uint32_t pending;      /* reserved-but-uncommitted (producer) / peeked (consumer) bytes */
     uint32_t local;        /* this side's own index (head for producer, tail for consumer) */
 } duet_ring_t;
