@@ -4,13 +4,16 @@
  *   begin   claim the inactive slot (one session per supervisor: DUET_ERR_BUSY); checks
  *           the announced size. Nothing is erased yet.
  *   write   feed the streaming verifier FIRST, then program flash: a chunk the verifier
- *           already refused is never written. Blocks are erased just before the write
- *           pointer enters them (no multi-second erase of the whole slot up front), so an
- *           upload refused by its header (bad magic, wrong chip/ABI, downgrade, too big,
- *           window) is refused before anything is erased and the inactive slot keeps
- *           its old image (still a rollback target). Only refusals that need the whole
- *           image (hash, signature, truncation) cost the old content of the inactive
- *           slot; it is never selectable meanwhile (the journal is not touched).
+ *           already refused is never written. The head of the image (header + segment
+ *           table, at most DUET_OTA_HEAD_MAX bytes) is held in RAM until the verifier
+ *           has accepted it, and blocks are erased just before the write pointer enters
+ *           them (no multi-second erase of the whole slot up front), so an upload
+ *           refused by its header or table (bad magic, wrong chip/ABI, downgrade, too
+ *           big, window, overlap, entry, stack) is refused before anything is erased,
+ *           however its bytes were chunked, and the inactive slot keeps its old image
+ *           (still a rollback target). Only refusals found later (TLVs, hash,
+ *           signature, truncation) cost the old content of the inactive slot; it is
+ *           never selectable meanwhile (the journal is not touched).
  *   finish  the verifier's end checks (hash, signature, counter, chip, window), then a
  *           read-back verification of the slot from flash (what will boot is what was
  *           checked, not what was received), then duet_sup_install(): the journal write
@@ -58,6 +61,10 @@ duet_err_t duet_ota_begin(duet_ota_t *o, duet_sup_t *s, uint32_t total_size)
         return DUET_ERR_NOMEM;
     if (!s->rec_loaded)
         DUET_TRY(sup_slots_refresh(s));
+    /* Blank journal (nothing started yet on a factory-flashed device): adopt the
+     * verified image first, so it is the rollback target the upload must not
+     * replace, and its security counter is the floor the upload is checked against. */
+    sup_slots_adopt_fresh(s);
     int slot = duet_sup_inactive_slot(s);
     if (slot < 0)
         return DUET_ERR_STATE;
@@ -69,6 +76,8 @@ duet_err_t duet_ota_begin(duet_ota_t *o, duet_sup_t *s, uint32_t total_size)
         return DUET_ERR_STATE;
     uint32_t size, erase;
     DUET_TRY(duet_port_flash_info((duet_area_t)slot, &size, &erase));
+    if (erase == 0)
+        return DUET_ERR_STATE; /* port bug; would stall the erase-ahead loop */
     if (total_size > size)
         return DUET_ERR_IMG_TOO_BIG;
     memset(o, 0, sizeof(*o));
@@ -89,6 +98,20 @@ duet_err_t duet_ota_begin(duet_ota_t *o, duet_sup_t *s, uint32_t total_size)
     return DUET_OK;
 }
 
+/* Erase the blocks [off, off+len) reaches (just ahead of the write pointer), then
+ * program the bytes. */
+static duet_err_t program(duet_ota_t *o, uint32_t off, const void *data, size_t len)
+{
+    uint32_t end = off + (uint32_t)len;
+    while (o->erased_to < end) {
+        uint32_t n = o->slot_size - o->erased_to < o->erase_size ? o->slot_size - o->erased_to
+                                                                 : o->erase_size;
+        DUET_TRY(duet_port_flash_erase((duet_area_t)o->slot, o->erased_to, n));
+        o->erased_to += n;
+    }
+    return duet_port_flash_write((duet_area_t)o->slot, off, data, len);
+}
+
 duet_err_t duet_ota_write(duet_ota_t *o, const void *data, size_t len)
 {
     if (o == NULL)
@@ -107,19 +130,29 @@ duet_err_t duet_ota_write(duet_ota_t *o, const void *data, size_t len)
     duet_err_t e = duet_img_stream_feed(stream(o), data, len);
     if (e != DUET_OK)
         return fail(o, e);
-    uint32_t end = o->received + (uint32_t)len;
-    while (o->erased_to < end) {
-        uint32_t n = o->slot_size - o->erased_to < o->erase_size ? o->slot_size - o->erased_to
-                                                                 : o->erase_size;
-        e = duet_port_flash_erase((duet_area_t)o->slot, o->erased_to, n);
-        if (e != DUET_OK)
-            return fail(o, e);
-        o->erased_to += n;
+    if (o->erased_to == 0) {
+        /* Nothing on flash yet. Until the verifier has accepted header and segment
+         * table, keep the bytes in RAM: a refusal by header (magic, chip, ABI, counter,
+         * size, window) must not erase the slot's old image, whatever the chunking
+         * (a slow client may send the header one byte at a time). Before the table is
+         * complete at most DUET_OTA_HEAD_MAX bytes can have arrived. */
+        if (duet_img_stream_peek(stream(o)) == NULL) {
+            if (len > sizeof(o->head) - o->received)
+                return fail(o, DUET_ERR_IMG_BAD_HDR_SIZE); /* unreachable: see above */
+            memcpy(o->head + o->received, data, len);
+            o->received += (uint32_t)len;
+            return DUET_OK;
+        }
+        if (o->received > 0) {
+            e = program(o, 0, o->head, o->received);
+            if (e != DUET_OK)
+                return fail(o, e);
+        }
     }
-    e = duet_port_flash_write((duet_area_t)o->slot, o->received, data, len);
+    e = program(o, o->received, data, len);
     if (e != DUET_OK)
         return fail(o, e);
-    o->received = end;
+    o->received += (uint32_t)len;
     return DUET_OK;
 }
 

@@ -198,9 +198,16 @@ duet_err_t duet_ring_attach_consumer(duet_ring_t *r, void *mem, size_t footprint
  *     its payload starts on a DUET_RING_PAYLOAD_ALIGN boundary (copies of large payloads
  *     then never split loads/stores across cache lines; measured +45% at 1 KiB on x86,
  *     docs/benchmarks.md) - if that fits before the end and in the free space;
+ *     a small record (<= DUET_RING_PAYLOAD_ALIGN / 2 bytes) that would straddle a
+ *     PAYLOAD_ALIGN (cache-line) boundary gets a padding record that moves it to the
+ *     next boundary (then each small message costs the peer one line transfer, not
+ *     two; docs/benchmarks.md) - under the same conditions. The padding is shorter
+ *     than the record, so at most 25% of a line is lost (24-byte records);
  *  2. otherwise the record goes at 'off' if it fits before the end;
  *  3. otherwise a padding record fills the end and the record goes at offset 0.
  * Falling back from 1 to 2 keeps the guarantee that max_msg fits once the ring drains.
+ * The inline fast path of duet_ring_send (ring.h) makes the same choices for the cases
+ * it handles (small records, no wrap, enough known free space).
  */
 static duet_err_t reserve(duet_ring_t *r, size_t len, void **ptr)
 {
@@ -213,10 +220,11 @@ static duet_err_t reserve(duet_ring_t *r, size_t len, void **ptr)
     uint32_t off = r->local & r->mask;
     uint32_t contig = r->size - off; /* >= 4: off and size are multiples of 4 */
     uint32_t gap = 0u;               /* padding bytes before the record */
-    if (len >= DUET_RING_ALIGN_MIN) {
-        uint32_t a = DUET_RING_PAYLOAD_ALIGN - 1u;
+    uint32_t a = DUET_RING_PAYLOAD_ALIGN - 1u;
+    if (len >= DUET_RING_ALIGN_MIN)
         gap = ((off + DUET_RING_REC_HDR + a) & ~a) - DUET_RING_REC_HDR - off;
-    }
+    else if (rec <= DUET_RING_PAYLOAD_ALIGN / 2u && (off & a) + rec > DUET_RING_PAYLOAD_ALIGN)
+        gap = DUET_RING_PAYLOAD_ALIGN - (off & a); /* keep a small record in one line */
     if (gap + rec > contig)
         gap = 0u;
     if (gap == 0u && rec > contig)
@@ -237,9 +245,11 @@ static duet_err_t reserve(duet_ring_t *r, size_t len, void **ptr)
     }
 
     if (gap != 0u) {
-        /* Padding record; it becomes visible together with the message at commit. */
-        store_rlx(word_at(r, off), DUET_RING_REC_WORD(gap - DUET_RING_REC_HDR, r->epoch,
-                                                      DUET_RING_REC_PAD));
+        /* Padding record; it becomes visible together with the message at commit. The
+         * inline send may have written it ahead (ring.h): then do not touch the line. */
+        uint32_t pw = DUET_RING_REC_WORD(gap - DUET_RING_REC_HDR, r->epoch, DUET_RING_REC_PAD);
+        if (load_rlx(word_at(r, off)) != pw)
+            store_rlx(word_at(r, off), pw);
         off = (off + gap) & r->mask;
     }
     r->pending = gap + rec;
@@ -257,14 +267,35 @@ duet_err_t duet_ring_reserve(duet_ring_t *r, size_t len, void **ptr)
     return reserve(r, len, ptr);
 }
 
+/*
+ * Padding written ahead (the inline send in ring.h does the same): when a small record
+ * ends so close to a line end that the next record of its size will need a padding
+ * record there, write that padding word now, into free unpublished space, while this
+ * line is being written anyway. The next message then finds it in place (reserve() does
+ * not rewrite an equal word) and the consumer gets the line once, not twice. If the next
+ * message is placed differently it simply overwrites the word.
+ */
+static void write_pad_ahead(duet_ring_t *r, uint32_t rec)
+{
+    uint32_t end = r->local & (DUET_RING_PAYLOAD_ALIGN - 1u); /* 0 at the ring's end */
+    if (end != 0u && end + rec > DUET_RING_PAYLOAD_ALIGN && rec <= DUET_RING_PAYLOAD_ALIGN / 2u &&
+        r->size - (r->local - r->cached_tail) >= DUET_RING_PAYLOAD_ALIGN - end)
+        store_rlx(word_at(r, r->local & r->mask),
+                  DUET_RING_REC_WORD(DUET_RING_PAYLOAD_ALIGN - end - DUET_RING_REC_HDR, r->epoch,
+                                     DUET_RING_REC_PAD));
+}
+
 /* Publishes the reservation (r->pending != 0) with final length len. */
 static void commit(duet_ring_t *r, uint32_t off, uint32_t skip, size_t len)
 {
     uint32_t rec = rec_size((uint32_t)len);
     store_rlx(word_at(r, off), DUET_RING_REC_WORD(len, r->epoch, 0u));
     DUET_RING_CACHE_WB(r->data + off, rec);
+    if (skip != 0u) /* the padding header (possibly written ahead earlier, or at the end) */
+        DUET_RING_CACHE_WB(r->data + ((off - skip) & r->mask), DUET_RING_REC_HDR);
     r->local += skip + rec;
     r->pending = 0u;
+    write_pad_ahead(r, rec);
     store_rel(&r->hdr->rh_head, r->local); /* publishes padding, header and payload */
     DUET_RING_CACHE_WB(&r->hdr->rh_head, sizeof(uint32_t));
 }
@@ -288,7 +319,7 @@ duet_err_t duet_ring_commit(duet_ring_t *r, size_t len)
     return DUET_OK;
 }
 
-duet_err_t duet_ring_send(duet_ring_t *r, const void *msg, size_t len)
+duet_err_t duet_ring_send_slow(duet_ring_t *r, const void *msg, size_t len)
 {
     if (r == NULL || r->hdr == NULL || (msg == NULL && len != 0u))
         return DUET_ERR_INVAL;
@@ -417,7 +448,7 @@ duet_err_t duet_ring_release(duet_ring_t *r)
     return DUET_OK;
 }
 
-duet_err_t duet_ring_recv(duet_ring_t *r, void *buf, size_t cap, size_t *len)
+duet_err_t duet_ring_recv_slow(duet_ring_t *r, void *buf, size_t cap, size_t *len)
 {
     if (r == NULL || r->hdr == NULL || len == NULL || (buf == NULL && cap != 0u))
         return DUET_ERR_INVAL;

@@ -8,6 +8,8 @@
  * target copy erased, torn or complete: torn copies fail the CRC (the CRC is the last
  * field programmed), complete ones win by seq. load() takes the valid copy with the
  * higher seq (serial-number arithmetic, so a wrap from 0xFFFFFFFF to 0 still orders).
+ * store() never lowers sr_min_security below the newest valid record's (anti-rollback)
+ * and reads the record back before reporting success.
  *
  * Organisation: encode/decode (explicit little-endian), validity check,
  * load/store. What must not change: the copy offsets and the record layout (on flash).
@@ -134,6 +136,10 @@ duet_err_t duet_slot_store(duet_slot_rec_t *rec)
     duet_slot_rec_t r = *rec;
     r.sr_magic = DUET_SLOT_MAGIC;
     r.sr_seq = newest < 0 ? 1u : copies[newest].sr_seq + 1u;
+    /* Anti-rollback floor: never lower than what flash already holds, whatever the
+     * caller's copy says (the supervisor only raises it; this makes it structural). */
+    if (newest >= 0 && r.sr_min_security < copies[newest].sr_min_security)
+        r.sr_min_security = copies[newest].sr_min_security;
     r.sr_pad0 = 0;
     r.sr_pad1 = 0;
     uint8_t b[REC_SIZE];

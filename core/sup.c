@@ -169,6 +169,16 @@ duet_err_t sup_boot(duet_sup_t *s)
     if (e == DUET_OK)
         e = duet_shm_init(s->shm, s->shm_size, &s->cfg.shm, epoch);
     if (e == DUET_OK) {
+        /* shm init keeps the last crash record: it describes an earlier run. A record
+         * claiming this epoch or a later one (serial arithmetic) cannot: core 1 can
+         * write that memory, and a scribbled one would fail the new run at its first
+         * poll. Drop it before core 1 is released. */
+        duet_crash_t *cr = &sup_ctrl(s)->sc_crash;
+        if (sup_ld(&cr->cr_magic) == DUET_CRASH_MAGIC &&
+            (uint32_t)(sup_ld(&cr->cr_epoch) - epoch) < 0x80000000u)
+            sup_st(&cr->cr_magic, 0);
+    }
+    if (e == DUET_OK) {
         s->epoch = epoch;
         s->running_slot = slot;
         s->run_info = info;

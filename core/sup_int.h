@@ -64,6 +64,9 @@ DUET_INTERNAL duet_err_t sup_slots_refresh(duet_sup_t *s);
 /* Pick the slot to boot (active, else the other CONFIRMED/PENDING one), fixing the
  * journal if it has to fall back. *slot = -1 with DUET_ERR_NO_IMAGE if none. */
 DUET_INTERNAL duet_err_t sup_slots_select(duet_sup_t *s, int *slot);
+/* Blank journal (factory state): adopt the first verified slot as CONFIRMED, active,
+ * its counter the floor (what select does before the first boot). No-op otherwise. */
+DUET_INTERNAL void sup_slots_adopt_fresh(duet_sup_t *s);
 /* Bookkeeping before a PENDING slot is started (trial boot counter). */
 DUET_INTERNAL duet_err_t sup_slots_before_boot(duet_sup_t *s, int slot);
 /* The running PENDING slot proved healthy: CONFIRMED, min security raised, stored. */

@@ -13,7 +13,7 @@
  *             (last_err = DUET_ERR_CRASH_LOOP). A CONFIRMED image is never reverted
  *             automatically: it has proven itself once, the operator decides.
  * Nothing here blocks: the restart itself happens in sup_recover_poll() once the
- * deadline has passed.
+ * deadline has passed. All time math is by unsigned difference (wrap-safe).
  */
 #include "sup_int.h"
 
@@ -99,7 +99,9 @@ void sup_recover_on_failure(duet_sup_t *s, uint64_t now)
 
 void sup_recover_poll(duet_sup_t *s, uint64_t now)
 {
-    if (now < s->recover_at_us)
+    /* Not yet? Compared by difference, not by '<': the port's clock starts at an
+     * arbitrary value, so now + delay may have wrapped past 2^64. */
+    if (now - s->recover_at_us >= (UINT64_C(1) << 63))
         return;
     s->restarts++;
     duet_err_t e = s->linked ? DUET_OK : sup_slots_refresh(s);

@@ -9,7 +9,11 @@
  *    makes garbage bootable, and a verified image alone never becomes selectable
  *    (an interrupted upload leaves its slot EMPTY in the journal).
  *  - Fresh journal (blank or fully corrupt STATE area, e.g. a factory-flashed device):
- *    the first slot that verifies is adopted as CONFIRMED and made active.
+ *    the first slot that verifies is adopted as CONFIRMED and made active, at the first
+ *    start or the first update (whichever comes first), so an update never replaces
+ *    the factory image while it is the only rollback target.
+ *  - The slot an update goes to is never the one running, nor (when nothing runs) the
+ *    one a start would boot.
  *  - Security counter (anti-rollback): sr_min_security rises to the image's counter when
  *    a slot is CONFIRMED (MCUboot-like: a PENDING image on trial must not lock out the
  *    image it may have to revert to). Uploads and boots below it fail with
@@ -129,6 +133,12 @@ static void adopt(duet_sup_t *s)
             s->slot_valid[i] = false;
 }
 
+void sup_slots_adopt_fresh(duet_sup_t *s)
+{
+    if (s->rec_loaded && s->rec_fresh)
+        adopt(s);
+}
+
 duet_err_t sup_slots_select(duet_sup_t *s, int *slot)
 {
     *slot = -1;
@@ -214,7 +224,14 @@ int duet_sup_inactive_slot(const duet_sup_t *s)
 {
     if (s == NULL || !s->initialised)
         return -1;
-    int base = valid_slot(s->running_slot) ? s->running_slot : s->rec.sr_active;
+    if (valid_slot(s->running_slot))
+        return 1 - s->running_slot;
+    /* Nothing from a slot runs: keep the slot a start would boot. If the journal's
+     * active slot no longer verifies, that is the other one, and overwriting it would
+     * leave no bootable image at all. */
+    int base = s->rec.sr_active;
+    if (!bootable(s, base) && bootable(s, 1 - base))
+        base = 1 - base;
     return 1 - base;
 }
 
@@ -225,7 +242,12 @@ duet_err_t duet_sup_install(duet_sup_t *s, int slot, const duet_img_info_t *info
     if (slot == s->running_slot &&
         (s->state == DUET_SUP_LOADING || s->state == DUET_SUP_RUNNING))
         return DUET_ERR_STATE; /* never replace what runs */
-    if (s->rec_loaded && info->hdr.ih_security_counter < s->rec.sr_min_security)
+    if (!s->rec_loaded)
+        DUET_TRY(sup_slots_refresh(s)); /* the record written below starts from it */
+    /* A blank journal first adopts the other slot's verified image (as start would):
+     * it stays a CONFIRMED rollback target and its counter sets the floor. */
+    sup_slots_adopt_fresh(s);
+    if (info->hdr.ih_security_counter < s->rec.sr_min_security)
         return DUET_ERR_IMG_DOWNGRADE;
     duet_slot_rec_t next = s->rec;
     next.sr_magic = DUET_SLOT_MAGIC;

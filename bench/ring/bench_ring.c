@@ -6,14 +6,22 @@
  *   latency     ping-pong of 16-byte messages over two rings (one per direction);
  *               round-trip p50 / p99 in ns.
  *
- * Both sides copy the same bytes: duet_ring_send/recv (copy API) vs ck_ring's
- * type-specialised SPSC functions (CK_RING_PROTOTYPE) on a struct of the message size,
- * with about the same ring capacity in bytes (64 KiB). Every configuration runs REPS
- * times (fixed counts); the table shows medians. The last lines are
- * "RATIO <name> <duet/ck>" for scripts: throughput >= 1.0 and latency <= 1.0 are the
- * targets. Results and the command: docs/benchmarks.md.
+ * Fairness rules (keep them when changing this file):
+ *  - same bytes copied: duet_ring_send/recv (copy API) vs ck_ring's type-specialised SPSC
+ *    functions (CK_RING_PROTOTYPE) on a struct of the message size;
+ *  - same capacity: 64 KiB of ring for throughput, 4 KiB per direction for latency;
+ *  - same loop shape: the loops are generated from one macro per size, so both get the
+ *    message size as a compile-time constant (ck through its struct type, duet through
+ *    the length argument), and both spin with the same cpu_relax() (x86 PAUSE) while the
+ *    ring is full/empty. The consumer checks the sequence number in every message (duet's
+ *    also checks the length it is told).
+ * Every configuration runs REPS times (fixed counts) after one untimed warm-up run each,
+ * duet and ck interleaved and alternating which goes first; the table shows the median
+ * and the min..max over the reps. The last lines are "RATIO <name> <duet/ck>" (ratio of
+ * the medians) for scripts: throughput >= 1.0 and latency <= 1.0 are the targets.
+ * Results and the command: docs/benchmarks.md.
  *
- * Usage: bench_ring [reps]   (default 7; env DUET_BENCH_SCALE=0.1 shortens the counts)
+ * Usage: bench_ring [reps]   (default 9; env DUET_BENCH_SCALE=0.1 shortens the counts)
  */
 #include <pthread.h>
 #include <sched.h>
@@ -32,6 +40,7 @@
 #define LAT_ROUNDS 200000u
 #define LAT_WARMUP 20000u
 #define MAX_REPS 31
+#define DEFAULT_REPS 9
 
 struct m16 {
     uint8_t b[16];
@@ -47,6 +56,16 @@ CK_RING_PROTOTYPE(m64, m64)
 CK_RING_PROTOTYPE(m1k, m1k)
 
 static int g_cpu[2];
+
+/* The same spin-wait hint in every wait loop of both implementations. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 static uint64_t now_ns(void)
 {
@@ -89,21 +108,62 @@ typedef struct {
     int bad;          /* consumer saw a wrong sequence number */
 } tput_t;
 
-#define CK_ENQ(sz, r, buf, m)                                                                      \
-    ((sz) == 16     ? ck_ring_enqueue_spsc_m16(r, buf, (struct m16 *)(m))                          \
-     : (sz) == 64   ? ck_ring_enqueue_spsc_m64(r, buf, (struct m64 *)(m))                          \
-                    : ck_ring_enqueue_spsc_m1k(r, buf, (struct m1k *)(m)))
-#define CK_DEQ(sz, r, buf, m)                                                                      \
-    ((sz) == 16     ? ck_ring_dequeue_spsc_m16(r, buf, (struct m16 *)(m))                          \
-     : (sz) == 64   ? ck_ring_dequeue_spsc_m64(r, buf, (struct m64 *)(m))                          \
-                    : ck_ring_dequeue_spsc_m1k(r, buf, (struct m1k *)(m)))
-
 static void wait_go(tput_t *t)
 {
     atomic_fetch_add(&t->ready, 1);
     while (!atomic_load_explicit(&t->go, memory_order_acquire))
-        ;
+        cpu_relax();
 }
+
+/*
+ * Producer and consumer loops for one message type T of SZ bytes, for both rings. The
+ * two implementations differ only in the one call inside the wait loop.
+ */
+#define TPUT_LOOPS(T, SZ)                                                                          \
+    static void prod_duet_##T(tput_t *t, duet_ring_t *r, uint8_t *msg)                             \
+    {                                                                                              \
+        for (uint64_t i = 0; i < t->count; i++) {                                                  \
+            memcpy(msg, &i, sizeof(i));                                                            \
+            while (duet_ring_send(r, msg, SZ) != DUET_OK)                                          \
+                cpu_relax();                                                                       \
+        }                                                                                          \
+    }                                                                                              \
+    static void prod_ck_##T(tput_t *t, uint8_t *msg)                                               \
+    {                                                                                              \
+        for (uint64_t i = 0; i < t->count; i++) {                                                  \
+            memcpy(msg, &i, sizeof(i));                                                            \
+            while (!ck_ring_enqueue_spsc_##T(t->ck, t->ck_buf, (struct T *)(void *)msg))          \
+                cpu_relax();                                                                       \
+        }                                                                                          \
+    }                                                                                              \
+    static int cons_duet_##T(tput_t *t, duet_ring_t *r, uint8_t *msg)                              \
+    {                                                                                              \
+        int bad = 0;                                                                               \
+        size_t n;                                                                                  \
+        for (uint64_t i = 0; i < t->count; i++) {                                                  \
+            while (duet_ring_recv(r, msg, SZ, &n) != DUET_OK)                                      \
+                cpu_relax();                                                                       \
+            uint64_t seq;                                                                          \
+            memcpy(&seq, msg, sizeof(seq));                                                        \
+            bad |= (seq != i) | (n != SZ);                                                         \
+        }                                                                                          \
+        return bad;                                                                                \
+    }                                                                                              \
+    static int cons_ck_##T(tput_t *t, uint8_t *msg)                                                \
+    {                                                                                              \
+        int bad = 0;                                                                               \
+        for (uint64_t i = 0; i < t->count; i++) {                                                  \
+            while (!ck_ring_dequeue_spsc_##T(t->ck, t->ck_buf, (struct T *)(void *)msg))          \
+                cpu_relax();                                                                       \
+            uint64_t seq;                                                                          \
+            memcpy(&seq, msg, sizeof(seq));                                                        \
+            bad |= seq != i;                                                                       \
+        }                                                                                          \
+        return bad;                                                                                \
+    }
+TPUT_LOOPS(m16, 16)
+TPUT_LOOPS(m64, 64)
+TPUT_LOOPS(m1k, 1024)
 
 static void *tput_producer(void *arg)
 {
@@ -116,16 +176,12 @@ static void *tput_producer(void *arg)
                                                   1) != DUET_OK)
         abort();
     wait_go(t);
-    for (uint64_t i = 0; i < t->count; i++) {
-        memcpy(msg, &i, sizeof(i));
-        if (t->impl == 0) {
-            while (duet_ring_send(&r, msg, t->size) != DUET_OK)
-                ;
-        } else {
-            while (!CK_ENQ(t->size, t->ck, t->ck_buf, msg))
-                ;
-        }
-    }
+    if (t->impl == 0)
+        t->size == 16 ? prod_duet_m16(t, &r, msg)
+        : t->size == 64 ? prod_duet_m64(t, &r, msg)
+                        : prod_duet_m1k(t, &r, msg);
+    else
+        t->size == 16 ? prod_ck_m16(t, msg) : t->size == 64 ? prod_ck_m64(t, msg) : prod_ck_m1k(t, msg);
     return NULL;
 }
 
@@ -135,23 +191,18 @@ static void *tput_consumer(void *arg)
     pin(1);
     _Alignas(64) uint8_t msg[1024];
     duet_ring_t r;
-    size_t n;
     if (t->impl == 0 && duet_ring_attach_consumer(&r, t->duet_mem, DUET_RING_FOOTPRINT(RING_BYTES),
                                                   1) != DUET_OK)
         abort();
     wait_go(t);
-    for (uint64_t i = 0; i < t->count; i++) {
-        if (t->impl == 0) {
-            while (duet_ring_recv(&r, msg, sizeof(msg), &n) != DUET_OK)
-                ;
-        } else {
-            while (!CK_DEQ(t->size, t->ck, t->ck_buf, msg))
-                ;
-        }
-        uint64_t seq;
-        memcpy(&seq, msg, sizeof(seq));
-        t->bad |= seq != i;
-    }
+    if (t->impl == 0)
+        t->bad = t->size == 16   ? cons_duet_m16(t, &r, msg)
+                 : t->size == 64 ? cons_duet_m64(t, &r, msg)
+                                 : cons_duet_m1k(t, &r, msg);
+    else
+        t->bad = t->size == 16   ? cons_ck_m16(t, msg)
+                 : t->size == 64 ? cons_ck_m64(t, msg)
+                                 : cons_ck_m1k(t, msg);
     return NULL;
 }
 
@@ -173,7 +224,7 @@ static double tput_run(int impl, uint32_t size, uint64_t count)
     pthread_create(&ct, NULL, tput_consumer, &t);
     pthread_create(&pt, NULL, tput_producer, &t);
     while (atomic_load(&t.ready) != 2)
-        ;
+        cpu_relax();
     uint64_t t0 = now_ns();
     atomic_store_explicit(&t.go, 1, memory_order_release);
     pthread_join(ct, NULL);
@@ -216,14 +267,14 @@ static void *lat_echo(void *arg)
     for (uint32_t i = 0; i < LAT_WARMUP + LAT_ROUNDS; i++) {
         if (t->impl == 0) {
             while (duet_ring_recv(&in, &m, sizeof(m), &n) != DUET_OK)
-                ;
+                cpu_relax();
             while (duet_ring_send(&out, &m, sizeof(m)) != DUET_OK)
-                ;
+                cpu_relax();
         } else {
             while (!ck_ring_dequeue_spsc_m16(t->ck[0], t->ck_buf[0], &m))
-                ;
+                cpu_relax();
             while (!ck_ring_enqueue_spsc_m16(t->ck[1], t->ck_buf[1], &m))
-                ;
+                cpu_relax();
         }
     }
     return NULL;
@@ -243,19 +294,19 @@ static void *lat_ping(void *arg)
         abort();
     atomic_fetch_add(&t->ready, 1);
     while (atomic_load(&t->ready) != 2)
-        ;
+        cpu_relax();
     for (uint32_t i = 0; i < LAT_WARMUP + LAT_ROUNDS; i++) {
         uint64_t t0 = now_ns();
         if (t->impl == 0) {
             while (duet_ring_send(&out, &m, sizeof(m)) != DUET_OK)
-                ;
+                cpu_relax();
             while (duet_ring_recv(&in, &m, sizeof(m), &n) != DUET_OK)
-                ;
+                cpu_relax();
         } else {
             while (!ck_ring_enqueue_spsc_m16(t->ck[0], t->ck_buf[0], &m))
-                ;
+                cpu_relax();
             while (!ck_ring_dequeue_spsc_m16(t->ck[1], t->ck_buf[1], &m))
-                ;
+                cpu_relax();
         }
         uint64_t t1 = now_ns();
         if (i >= LAT_WARMUP)
@@ -329,11 +380,35 @@ static void pick_cpus(void)
         fprintf(stderr, "warning: fewer than 2 CPUs available; results are meaningless\n");
 }
 
+/* Median and min..max of n values (sorts v). */
+typedef struct {
+    double med, min, max;
+} stat_t;
+
+static stat_t stats(double *v, int n)
+{
+    stat_t st;
+    st.med = median(v, n);
+    st.min = v[0];
+    st.max = v[n - 1];
+    return st;
+}
+
+static void row(const char *name, stat_t d, stat_t c, double scale, const char *fmt)
+{
+    char dcol[64], ccol[64];
+    char f[32];
+    snprintf(f, sizeof(f), "%s (%s..%s)", fmt, fmt, fmt);
+    snprintf(dcol, sizeof(dcol), f, d.med * scale, d.min * scale, d.max * scale);
+    snprintf(ccol, sizeof(ccol), f, c.med * scale, c.min * scale, c.max * scale);
+    printf("%-16s %24s %24s %8.2f\n", name, dcol, ccol, d.med / c.med);
+}
+
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 7;
+    int reps = argc > 1 ? atoi(argv[1]) : DEFAULT_REPS;
     if (reps < 1 || reps > MAX_REPS)
-        reps = 7;
+        reps = DEFAULT_REPS;
     const char *sc = getenv("DUET_BENCH_SCALE");
     double scale = sc != NULL ? atof(sc) : 1.0;
     if (scale <= 0.0)
@@ -345,38 +420,44 @@ int main(int argc, char **argv)
         const char *name;
     } sizes[] = {{16, 20000000, "16B"}, {64, 10000000, "64B"}, {1024, 2000000, "1KiB"}};
 
-    printf("ring benchmark: duet vs ck_ring, threads pinned to CPUs %d and %d, %d reps, "
-           "median\n", g_cpu[0], g_cpu[1], reps);
-    printf("%-22s %14s %14s %10s\n", "test", "duet", "ck_ring", "duet/ck");
+    printf("ring benchmark: duet vs ck_ring, threads pinned to CPUs %d and %d, %d reps; "
+           "median (min..max)\n",
+           g_cpu[0], g_cpu[1], reps);
+    printf("%-16s %24s %24s %8s\n", "test", "duet", "ck_ring", "duet/ck");
     double ratio[5];
     for (int s = 0; s < 3; s++) {
         uint64_t count = (uint64_t)((double)sizes[s].count * scale);
         if (count < 1000)
             count = 1000;
+        for (int impl = 0; impl < 2; impl++) /* warm-up, untimed */
+            (void)tput_run(impl, sizes[s].size, count / 10 + 1000);
         double v[2][MAX_REPS];
         for (int r = 0; r < reps; r++)
-            for (int impl = 0; impl < 2; impl++) /* interleaved: drifts hit both */
+            for (int k = 0; k < 2; k++) { /* interleaved, alternating: drifts hit both */
+                int impl = (k + r) & 1;
                 v[impl][r] = tput_run(impl, sizes[s].size, count);
-        double d = median(v[0], reps), c = median(v[1], reps);
-        ratio[s] = d / c;
+            }
+        stat_t d = stats(v[0], reps), c = stats(v[1], reps);
+        ratio[s] = d.med / c.med;
         char name[40];
         snprintf(name, sizeof(name), "tput %s Mmsg/s", sizes[s].name);
-        printf("%-22s %14.2f %14.2f %10.2f\n", name, d / 1e6, c / 1e6, ratio[s]);
+        row(name, d, c, 1e-6, "%.2f");
         snprintf(name, sizeof(name), "tput %s MB/s", sizes[s].name);
-        printf("%-22s %14.0f %14.0f %10.2f\n", name, d * sizes[s].size / 1e6,
-               c * sizes[s].size / 1e6, ratio[s]);
+        row(name, d, c, sizes[s].size * 1e-6, "%.0f");
         fflush(stdout);
     }
     double p50[2][MAX_REPS], p99[2][MAX_REPS];
     for (int r = 0; r < reps; r++)
-        for (int impl = 0; impl < 2; impl++)
+        for (int k = 0; k < 2; k++) {
+            int impl = (k + r) & 1;
             lat_run(impl, &p50[impl][r], &p99[impl][r]);
-    double d50 = median(p50[0], reps), c50 = median(p50[1], reps);
-    double d99 = median(p99[0], reps), c99 = median(p99[1], reps);
-    ratio[3] = d50 / c50;
-    ratio[4] = d99 / c99;
-    printf("%-22s %14.0f %14.0f %10.2f\n", "rtt 16B p50 ns", d50, c50, ratio[3]);
-    printf("%-22s %14.0f %14.0f %10.2f\n", "rtt 16B p99 ns", d99, c99, ratio[4]);
+        }
+    stat_t d50 = stats(p50[0], reps), c50 = stats(p50[1], reps);
+    stat_t d99 = stats(p99[0], reps), c99 = stats(p99[1], reps);
+    ratio[3] = d50.med / c50.med;
+    ratio[4] = d99.med / c99.med;
+    row("rtt 16B p50 ns", d50, c50, 1.0, "%.0f");
+    row("rtt 16B p99 ns", d99, c99, 1.0, "%.0f");
     printf("RATIO ring_tput_16B %.3f\n", ratio[0]);
     printf("RATIO ring_tput_64B %.3f\n", ratio[1]);
     printf("RATIO ring_tput_1KiB %.3f\n", ratio[2]);

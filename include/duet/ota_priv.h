@@ -22,6 +22,10 @@ extern "C" {
 /* DUET_CONFIG: bytes reserved for the streaming verifier's context
  * (duet_img_stream_ctx_size() must fit; begin() returns DUET_ERR_NOMEM otherwise). */
 #define DUET_OTA_STREAM_CTX_MAX 4096u
+/* Largest image head before the verifier has judged header + segment table (the
+ * biggest header plus the biggest table): write() holds these bytes in RAM, so a
+ * refusal by header or table never erases anything, however the bytes are chunked. */
+#define DUET_OTA_HEAD_MAX (DUET_IMG_HDR_MAX + DUET_IMG_MAX_SEGS * DUET_IMG_SEG_SIZE)
 
 typedef enum {
     DUET_OTA_IDLE = 0,   /* no session (zero-initialised) */
@@ -44,6 +48,8 @@ struct duet_ota {
         max_align_t align_;
         unsigned char bytes[DUET_OTA_STREAM_CTX_MAX];
     } stream;
+    /* ---- appended ---- */
+    uint8_t head[DUET_OTA_HEAD_MAX]; /* bytes [0, received) while erased_to == 0 */
 };
 
 #ifdef __cplusplus

@@ -50,7 +50,10 @@ _Static_assert(sizeof(duet_slot_rec_t) == 32, "slot record size");
 /** Load the newest valid record. A blank or fully corrupt STATE area yields a fresh
  *  default (active 0, both EMPTY, min_security 0) and DUET_OK with *fresh = true. */
 duet_err_t duet_slot_load(duet_slot_rec_t *rec, bool *fresh);
-/** Write rec (seq is set by this call) to the older copy; rec->sr_seq is updated. */
+/** Write rec (seq is set by this call) to the older copy; rec->sr_seq is updated.
+ *  sr_min_security is raised to the newest stored record's if lower (never goes down);
+ *  rec is updated to what was stored. @return DUET_OK, DUET_ERR_INVAL, DUET_ERR_IO
+ *  (incl. a read-back mismatch: the old record is still the newest), flash errors. */
 duet_err_t duet_slot_store(duet_slot_rec_t *rec);
 
 #ifdef __cplusplus

@@ -3,7 +3,8 @@
  * power-cut injection (see duet/host_flash.h for the file layout and fault model).
  *
  * Organisation: geometry/lookup helpers, the fault counter (fault_gate decides how
- * much of an op may happen), then open/close and the four port functions.
+ * much of an op may happen; dropped writes are decided before it), then open/close
+ * and the four port functions.
  * What must not change: the file layout (tools and tests write slots directly) and
  * "after a cut every write/erase fails" (the power-cut tests rely on it to model a
  * dead device instead of a program that keeps going).
@@ -26,6 +27,7 @@ static struct {
     uint64_t fail_op_at;  /* 0 = none; else ops until the failing one (1 = next) */
     bool fail_torn;
     bool dead;
+    uint64_t drop_left;   /* writes still to be dropped silently */
 } g_flash = { .fd = -1 };
 
 static uint32_t area_base(duet_area_t area)
@@ -168,10 +170,16 @@ void duet_host_flash_fail_op(uint64_t n, bool torn)
     g_flash.fail_torn = torn;
 }
 
+void duet_host_flash_drop_writes(uint64_t n)
+{
+    g_flash.drop_left = n;
+}
+
 void duet_host_flash_fault_clear(void)
 {
     g_flash.cut_bytes_armed = false;
     g_flash.fail_op_at = 0;
+    g_flash.drop_left = 0;
 }
 
 bool duet_host_flash_dead(void)
@@ -214,6 +222,10 @@ duet_err_t duet_port_flash_write(duet_area_t area, uint32_t off, const void *buf
     if (buf == NULL)
         return DUET_ERR_INVAL;
     g_flash.stats.writes++;
+    if (g_flash.drop_left > 0 && !g_flash.dead) {
+        g_flash.drop_left--;
+        return DUET_OK; /* a write that does not stick, reported as done */
+    }
     size_t done;
     bool fail = fault_gate(len, true, &done);
     /* NOR: programming only clears bits, so the result is old & new. */

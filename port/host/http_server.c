@@ -2,9 +2,10 @@
  * http_server.c - the simulator's HTTP/1.1 server (see duet/http_server.h for the
  * limits and the threading contract).
  *
- * Organisation: connection I/O (buffered reader with timeouts, send-all), request
- * parsing (request line, headers), the duet_api_req_t/resp_t adapters, the per-connection
- * routine, then the server thread and start/stop.
+ * Organisation: connection I/O (buffered reader with timeouts and a deadline for the
+ * request head, send-all), request parsing (request line, headers), the
+ * duet_api_req_t/resp_t adapters, the per-connection routine, then the server thread
+ * and start/stop.
  *
  * One thread, one connection at a time: simple to reason about (the API is not
  * reentrant) and plenty for a simulator driven by one CLI or browser. Shutdown uses a
@@ -26,10 +27,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Bytes of an unread request body drained after answering, so closing the socket does
- * not reset the connection before the client has read the answer. */
+ * not reset the connection before the client has read the answer; and the wall-clock
+ * time that may take in total (a client trickling its body cannot hold the one server
+ * thread). */
 #define DRAIN_MAX (64u * 1024u * 1024u)
 #define DRAIN_TIMEOUT_MS 2000u
 
@@ -49,6 +53,8 @@ struct conn {
     int fd;
     char buf[4096];
     size_t pos, len;
+    uint32_t io_timeout_ms;
+    uint64_t deadline_ms;   /* != 0: fill() gives up at this monotonic time (head) */
     /* request */
     bool head;              /* HEAD: suppress the body */
     bool expect_continue;
@@ -61,11 +67,26 @@ struct conn {
 
 /* ---- connection I/O ---------------------------------------------------------------- */
 
-static void set_timeout(int fd, uint32_t ms)
+static uint64_t now_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void set_rcv_timeout(int fd, uint32_t ms)
+{
+    if (ms == 0)
+        ms = 1; /* 0 would mean "no timeout" */
     struct timeval tv = {.tv_sec = ms / 1000u, .tv_usec = (ms % 1000u) * 1000u};
     /* a failure leaves blocking sockets without timeout: tolerable for a simulator */
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+static void set_timeout(int fd, uint32_t ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000u, .tv_usec = (ms % 1000u) * 1000u};
+    set_rcv_timeout(fd, ms);
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
@@ -88,17 +109,27 @@ static int send_all(conn_t *c, const void *data, size_t len)
     return 0;
 }
 
-/* Refill the buffer. Returns bytes read, 0 on EOF, -1 on error/timeout. */
+/* Refill the buffer. Returns bytes read, 0 on EOF, -1 on error/timeout, -2 when the
+ * connection's deadline has passed (a client trickling bytes to keep it open). */
 static ssize_t fill(conn_t *c)
 {
     if (c->pos == c->len)
         c->pos = c->len = 0;
     if (c->len == sizeof(c->buf))
         return -1; /* caller did not consume: treated as a too-long line */
+    if (c->deadline_ms != 0) {
+        uint64_t now = now_ms();
+        if (now >= c->deadline_ms)
+            return -2;
+        uint64_t left = c->deadline_ms - now;
+        set_rcv_timeout(c->fd, left < c->io_timeout_ms ? (uint32_t)left : c->io_timeout_ms);
+    }
     for (;;) {
         ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && c->deadline_ms != 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return -2; /* the receive timeout was cut to the deadline: it has passed */
         if (n > 0)
             c->len += (size_t)n;
         return n;
@@ -106,10 +137,12 @@ static ssize_t fill(conn_t *c)
 }
 
 /* Read one line (LF or CRLF terminated) into out without the terminator.
- * Returns 0 ok, -1 I/O error or EOF, -2 line too long. */
+ * Returns 0 ok, -1 I/O error or EOF, -2 line too long, -3 a NUL byte in the line (the
+ * parser works on C strings: a NUL would hide the rest of the line), -4 deadline. */
 static int read_line(conn_t *c, char *out, size_t cap)
 {
     size_t n = 0;
+    bool nul = false;
     for (;;) {
         while (c->pos < c->len) {
             char ch = c->buf[c->pos++];
@@ -117,13 +150,17 @@ static int read_line(conn_t *c, char *out, size_t cap)
                 if (n > 0 && out[n - 1] == '\r')
                     n--;
                 out[n] = '\0';
-                return 0;
+                return nul ? -3 : 0;
             }
             if (n + 1 >= cap)
                 return -2;
+            nul |= ch == '\0';
             out[n++] = ch;
         }
-        if (fill(c) <= 0)
+        ssize_t r = fill(c);
+        if (r == -2)
+            return -4;
+        if (r <= 0)
             return -1;
     }
 }
@@ -276,12 +313,15 @@ static void trim(char **s)
 static void drain(conn_t *c)
 {
     char tmp[4096];
-    uint32_t left = c->body_left > DRAIN_MAX ? DRAIN_MAX : c->body_left;
-    if (left == 0)
-        return;
-    set_timeout(c->fd, DRAIN_TIMEOUT_MS);
+    /* the unread body, or (none announced / all read) whatever comes until EOF */
+    uint32_t left = c->body_left > 0 && c->body_left < DRAIN_MAX ? c->body_left : DRAIN_MAX;
+    uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
     c->pos = c->len = 0; /* whatever is buffered is body: discard */
     while (left > 0) {
+        uint64_t now = now_ms();
+        if (now >= deadline)
+            break; /* in total, not per read: a trickle cannot keep the thread here */
+        set_rcv_timeout(c->fd, (uint32_t)(deadline - now));
         ssize_t n = recv(c->fd, tmp, left < sizeof(tmp) ? left : sizeof(tmp), 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -291,7 +331,7 @@ static void drain(conn_t *c)
     }
 }
 
-static void serve(duet_http_server_t *srv, int fd)
+static void serve_request(duet_http_server_t *srv, int fd)
 {
     conn_t *cp = srv->conn; /* one connection at a time, on the server thread only */
     char line[DUET_HTTP_MAX_LINE];
@@ -303,11 +343,19 @@ static void serve(duet_http_server_t *srv, int fd)
 
     memset(cp, 0, sizeof(*cp));
     cp->fd = fd;
+    cp->io_timeout_ms = srv->cfg.io_timeout_ms;
     set_timeout(fd, srv->cfg.io_timeout_ms);
+    /* The whole head (request line + headers) must arrive within one io_timeout, not
+     * one io_timeout per byte: the server has one thread. */
+    cp->deadline_ms = now_ms() + srv->cfg.io_timeout_ms;
 
     int r = read_line(cp, line, sizeof(line));
     if (r == -2) {
         simple_error(cp, 414, "request line too long");
+        return;
+    }
+    if (r == -3) {
+        simple_error(cp, 400, "NUL byte in the request line");
         return;
     }
     if (r != 0)
@@ -346,6 +394,14 @@ static void serve(duet_http_server_t *srv, int fd)
         r = read_line(cp, line, sizeof(line));
         if (r == -2) {
             simple_error(cp, 431, "header line too long");
+            return;
+        }
+        if (r == -3) {
+            bad = true; /* answered 400 below, after the remaining headers */
+            continue;
+        }
+        if (r == -4) {
+            simple_error(cp, 408, "request headers too slow");
             return;
         }
         if (r != 0)
@@ -400,6 +456,8 @@ static void serve(duet_http_server_t *srv, int fd)
     }
     cp->body_left = length;
     cp->head = strcmp(method, "HEAD") == 0;
+    cp->deadline_ms = 0; /* the body has per-read timeouts only (uploads take a while) */
+    set_rcv_timeout(fd, srv->cfg.io_timeout_ms);
 
     duet_api_req_t req = {
         .method = method,
@@ -418,8 +476,19 @@ static void serve(duet_http_server_t *srv, int fd)
     if (!cp->started) /* handler bug or early failure: never leave the client hanging */
         simple_error(cp, 500, duet_err_name(e));
     atomic_fetch_add(&srv->requests, 1u);
-    if (cp->body_left > 0 && !cp->failed) {
-        shutdown(fd, SHUT_WR); /* answer is complete; then swallow the unread body */
+}
+
+/* Answer one request, then close gracefully: half-close (the client sees the end of
+ * the answer), then swallow what the client still sends (an unread body, the rest of
+ * a refused or too slow head) until it closes, bounded in bytes and time. Closing a
+ * socket with unread input makes the kernel reset the connection, and the reset can
+ * destroy the answer before the client has read it. */
+static void serve(duet_http_server_t *srv, int fd)
+{
+    serve_request(srv, fd);
+    conn_t *cp = srv->conn;
+    if (cp->started && !cp->failed) {
+        shutdown(fd, SHUT_WR);
         drain(cp);
     }
 }

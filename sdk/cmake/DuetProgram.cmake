@@ -3,7 +3,14 @@
 #   duet_add_program(NAME name SOURCES a.c ...
 #                    [VERSION x.y.z] [SECURITY_COUNTER n] [IMAGE_NAME text] [DEFINES ...]
 #                    [WINDOW_BASE 0x3FCDC700] [WINDOW_SIZE 0xD010]
-#                    [STACK_SIZE 4096] [SHM_SIZE 16384])
+#                    [STACK_SIZE 4096] [SHM_SIZE 0x2000] [CPU_HZ]
+#                    [DOORBELL_TO_C0 2] [DOORBELL_TO_C1 3] [DOORBELL_INUM 17])
+#
+#   Window and shared-memory defaults = the ESP-IDF component's Kconfig defaults
+#   (CONFIG_DUET_WINDOW_START/SIZE, CONFIG_DUET_SHM_SIZE; tests/unit check_agreement
+#   compares them). CPU_HZ: measure the CPU clock at boot (500 us) into sc_c1_cpu_hz.
+#   DOORBELL_*: FROM_CPU numbers (= CONFIG_DUET_DOORBELL_TO_CORE0/1) and core-1 CPU
+#   interrupt, compiled into the SDK and the program (defaults in soc_esp32s3.h).
 #
 #   PC simulator: duet_add_host_program() (sdk/CMakeLists.txt) -> bin/<name>, images/<name>.img
 #   ESP32-S3:     duet_add_xtensa_program() -> xtensa/<name>/<name>.elf (cross build
@@ -11,11 +18,17 @@
 #                 (`duet pack --chip esp32s3`), and the size report
 #                 xtensa/<name>/<name>.size.txt (also printed when it links).
 #
-# Cross toolchain (DUET_XTENSA_TOOLCHAIN, cached): "auto" picks xtensa-esp32s3-elf-gcc
-# (ESP-IDF, windowed, the real target) if on PATH, else xtensa-lx106-elf-gcc (Debian,
-# call0: compile + link check only, see toolchain-xtensa-lx106.cmake); "esp32s3",
-# "lx106" force one; "off" builds the host side only. The TSan/fuzz trees never cross
-# build. Window defaults = the ESP-IDF component's default window (facts §1.3).
+# Cross toolchain (DUET_XTENSA_TOOLCHAIN, cached), decided once per build tree and
+# announced at configure time with one "duet: core-1 cross build: ..." line:
+#   auto    (default) xtensa-esp32s3-elf-gcc (ESP-IDF, windowed: the real target) if on
+#           PATH; else xtensa-lx106-elf-gcc (Debian, -mabi=call0: a compile + link +
+#           layout CHECK only, see toolchain-xtensa-lx106.cmake; its .esp32s3.img files
+#           carry ABI call0, which a device and `duet flash` refuse); else no cross build
+#           (host programs only).
+#   esp32s3 / lx106   that toolchain or a configure error if its gcc is not on PATH.
+#   off     host programs only.
+# The TSan/fuzz trees never cross build. Window defaults = the ESP-IDF component's
+# default window (facts §1.3).
 include_guard(GLOBAL)
 include(ExternalProject)
 
@@ -25,17 +38,29 @@ set(DUET_XTENSA_ABI "")
 if(NOT DUET_TSAN AND NOT DUET_FUZZ AND NOT DUET_XTENSA_TOOLCHAIN STREQUAL "off")
   find_program(DUET_XTENSA_ESP32S3_GCC xtensa-esp32s3-elf-gcc)
   find_program(DUET_XTENSA_LX106_GCC xtensa-lx106-elf-gcc)
+  if(NOT DUET_XTENSA_TOOLCHAIN MATCHES "^(auto|esp32s3|lx106)$")
+    message(FATAL_ERROR "duet: DUET_XTENSA_TOOLCHAIN must be auto, esp32s3, lx106 or off "
+                        "(is '${DUET_XTENSA_TOOLCHAIN}')")
+  endif()
   if(DUET_XTENSA_ESP32S3_GCC AND DUET_XTENSA_TOOLCHAIN MATCHES "^(auto|esp32s3)$")
     set(DUET_XTENSA_TOOLCHAIN_FILE ${CMAKE_CURRENT_LIST_DIR}/toolchain-xtensa-esp32s3.cmake)
     set(DUET_XTENSA_ABI windowed)
+    message(STATUS "duet: core-1 cross build: ESP32-S3 with ${DUET_XTENSA_ESP32S3_GCC} "
+                   "(windowed ABI; images/<name>.esp32s3.img run on the chip)")
   elseif(DUET_XTENSA_LX106_GCC AND DUET_XTENSA_TOOLCHAIN MATCHES "^(auto|lx106)$")
     set(DUET_XTENSA_TOOLCHAIN_FILE ${CMAKE_CURRENT_LIST_DIR}/toolchain-xtensa-lx106.cmake)
     set(DUET_XTENSA_ABI call0)
+    message(STATUS "duet: core-1 cross build: xtensa-esp32s3-elf-gcc not found, using the "
+                   "CI check toolchain ${DUET_XTENSA_LX106_GCC} (call0 ABI: compile + link + "
+                   "layout check; images/<name>.esp32s3.img do NOT run on an ESP32-S3 - "
+                   "source ESP-IDF's export.sh for real images)")
   elseif(NOT DUET_XTENSA_TOOLCHAIN STREQUAL "auto")
-    message(FATAL_ERROR "duet: DUET_XTENSA_TOOLCHAIN=${DUET_XTENSA_TOOLCHAIN} but its gcc is not on PATH")
+    message(FATAL_ERROR "duet: DUET_XTENSA_TOOLCHAIN=${DUET_XTENSA_TOOLCHAIN} but "
+                        "xtensa-${DUET_XTENSA_TOOLCHAIN}-elf-gcc is not on PATH")
   else()
-    message(STATUS "duet: no Xtensa cross compiler (xtensa-esp32s3-elf-gcc or xtensa-lx106-elf-gcc): "
-                   "core-1 programs are built for the simulator only")
+    message(STATUS "duet: core-1 cross build: skipped, no Xtensa cross compiler on PATH "
+                   "(xtensa-esp32s3-elf-gcc from ESP-IDF, or Debian's gcc-xtensa-lx106 for the "
+                   "CI check): core-1 programs are built for the simulator only")
   endif()
 endif()
 set(DUET_XTENSA_ABI ${DUET_XTENSA_ABI} CACHE INTERNAL "ABI of the Xtensa cross build")
@@ -45,13 +70,13 @@ set(DUET_XTENSA_TOOLCHAIN_FILE ${DUET_XTENSA_TOOLCHAIN_FILE} CACHE INTERNAL "")
 # Does nothing when no cross toolchain is configured. Targets: <name>_xtensa (ELF),
 # <name>_esp32s3_img (packed image, needs the `duet` CLI target).
 function(duet_add_xtensa_program)
-  cmake_parse_arguments(P "" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE"
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM"
                         "SOURCES;DEFINES" ${ARGN})
   if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
     return()
   endif()
   foreach(opt VERSION:1.0.0 SECURITY_COUNTER:0 WINDOW_BASE:0x3FCDC700 WINDOW_SIZE:0xD010
-              STACK_SIZE:4096 SHM_SIZE:16384)
+              STACK_SIZE:4096 SHM_SIZE:0x2000)
     string(REPLACE ":" ";" kv ${opt})
     list(GET kv 0 k)
     list(GET kv 1 v)
@@ -62,6 +87,19 @@ function(duet_add_xtensa_program)
   if(NOT P_IMAGE_NAME)
     set(P_IMAGE_NAME ${P_NAME})
   endif()
+  set(cpu_hz 0)
+  if(P_CPU_HZ)
+    set(cpu_hz 1)
+  endif()
+  # Doorbell numbers for the SDK itself (doorbell.c) and the program: DEFINES reach only
+  # the program, so a non-default CONFIG_DUET_DOORBELL_* must be given here.
+  set(sdk_defs "")
+  foreach(k DOORBELL_TO_C0 DOORBELL_TO_C1 DOORBELL_INUM)
+    if(DEFINED P_${k})
+      list(APPEND sdk_defs "DUET_S3_${k}=${P_${k}}u")
+    endif()
+  endforeach()
+  list(JOIN sdk_defs "|" sdk_defs_arg)
   set(srcs "")
   foreach(s IN LISTS P_SOURCES)
     get_filename_component(s ${s} ABSOLUTE)
@@ -83,6 +121,7 @@ function(duet_add_xtensa_program)
                -DDUET_PROGRAM_DEFINES=${defs_arg}|DUET_PROGRAM_VERSION="${P_VERSION}"
                -DDUET_WINDOW_BASE=${P_WINDOW_BASE} -DDUET_WINDOW_SIZE=${P_WINDOW_SIZE}
                -DDUET_STACK_SIZE=${P_STACK_SIZE} -DDUET_SHM_SIZE=${P_SHM_SIZE}
+               -DDUET_XT_MEASURE_CPU_HZ=${cpu_hz} -DDUET_SDK_DEFINES=${sdk_defs_arg}
     INSTALL_COMMAND ""
     BUILD_ALWAYS ON
     BUILD_BYPRODUCTS ${elf}
@@ -106,7 +145,7 @@ endfunction()
 
 # Both targets from the same sources.
 function(duet_add_program)
-  cmake_parse_arguments(P "" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE"
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM"
                         "SOURCES;DEFINES" ${ARGN})
   set(host_args NAME ${P_NAME} SOURCES ${P_SOURCES})
   foreach(k VERSION SECURITY_COUNTER IMAGE_NAME)

@@ -199,7 +199,8 @@ static void test_writes_without_the_token_are_refused(void **state)
     mresp_t r;
     jp_node_t *j;
     const char *bad[] = {NULL, "Bearer wrong", "Bearer " TOKEN "x", "Basic " TOKEN, "Bearer",
-                         "Bearer s3cret-toke"};
+                         "Bearer s3cret-toke", "Bearer" TOKEN, "Bearer " TOKEN " x",
+                         "Bearer S3CRET-TOKEN", "", "Bearer \t"};
     const char *routes[] = {"/api/stop", "/api/start", "/api/restart", "/api/rollback",
                             "/api/image"};
     jp_node_t *before = status();
@@ -312,6 +313,83 @@ static void test_bad_uploads_are_refused_and_change_nothing(void **state)
         jp_free(after);
         free(img);
     }
+}
+
+/* A transport whose recv claims more bytes than it was asked for is refused (the
+ * handler must never trust the count past its own buffer); nothing is installed. */
+static int rogue_recv(void *ctx, void *buf, size_t cap)
+{
+    (void)ctx;
+    memset(buf, 0, cap);
+    return (int)cap + 1;
+}
+
+static void test_upload_refuses_a_transport_that_overreports(void **state)
+{
+    mresp_t r;
+    jp_node_t *before = status();
+    duet_api_req_t req = {"POST", "/api/image", "Bearer " TOKEN, 5000, rogue_recv, NULL};
+    duet_api_resp_t rs = {m_start, m_write, &r};
+    memset(&r, 0, sizeof(r));
+    assert_int_not_equal(duet_api_handle(&api, &req, &rs), DUET_OK);
+    assert_int_equal(r.status, 400);
+    poll_n(3);
+    jp_node_t *after = status();
+    assert_string_equal(jp_str(after, "version", ""), "1.0.0");
+    assert_true(jp_num(after, "epoch", -1) == jp_num(before, "epoch", -2));
+    assert_false(jp_bool(jp_get(after, "upload"), "active", true));
+    jp_free(before);
+    jp_free(after);
+}
+
+/* The configured upload limit is its own gate (below the slot size): refused before
+ * anything touches flash. */
+static void test_upload_above_the_configured_limit_is_refused(void **state)
+{
+    uint8_t *img;
+    size_t len;
+    jp_node_t *j;
+    assert_int_equal(fake_make_image(DUET_CHIP_HOST, 1, 1, 0, 3, "app", key_good, &img, &len), 0);
+    uint32_t saved = api.max_upload;
+    api.max_upload = (uint32_t)len - 1;
+    uint32_t writes = fake_flash_writes();
+    assert_int_equal(upload(img, len, "Bearer " TOKEN, &j), 413);
+    assert_string_equal(jp_str(j, "error", ""), "IMG_TOO_BIG");
+    assert_non_null(strstr(jp_str(j, "message", ""), "limit"));
+    jp_free(j);
+    assert_int_equal(fake_flash_writes(), writes);
+    api.max_upload = saved;
+    free(img);
+}
+
+/* The handler is not reentrant: a request arriving while one is handled gets 503. */
+static mresp_t inner_resp;
+static int inner_status;
+
+static int reentrant_recv(void *ctx, void *buf, size_t cap)
+{
+    (void)ctx;
+    (void)buf;
+    (void)cap;
+    jp_node_t *j;
+    inner_status = call("GET", "/api/status", NULL, NULL, 0, 0, SIZE_MAX, &inner_resp, &j);
+    jp_free(j);
+    return -1; /* then the outer upload's connection drops */
+}
+
+static void test_a_second_request_during_one_is_refused(void **state)
+{
+    mresp_t r;
+    duet_api_req_t req = {"POST", "/api/image", "Bearer " TOKEN, 5000, reentrant_recv, NULL};
+    duet_api_resp_t rs = {m_start, m_write, &r};
+    memset(&r, 0, sizeof(r));
+    duet_api_handle(&api, &req, &rs);
+    assert_int_equal(inner_status, 503);
+    assert_int_equal(r.status, 400); /* the outer upload ended early: truncated */
+    jp_node_t *st = status();
+    assert_false(jp_bool(jp_get(st, "upload"), "active", true));
+    assert_string_equal(jp_str(st, "version", ""), "1.0.0");
+    jp_free(st);
 }
 
 static void test_good_upload_swaps_to_the_new_program(void **state)
@@ -444,6 +522,19 @@ static void test_json_writer_escapes_and_bounds(void **state)
     assert_non_null(p);
     assert_string_equal(jp_str(p, "a\"b", ""), "q\"\\\n\x01\x7f");
     jp_free(p);
+    /* surrogate halves and overlong forms are not UTF-8: each byte becomes U+FFFD */
+    duet_json_init(&j, buf, sizeof(buf));
+    duet_json_strn(&j, NULL, "\xed\xa0\x80|\xc0\xaf", 6);
+    assert_int_equal(duet_json_finish(&j, &len), DUET_OK);
+    assert_string_equal(buf, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\"");
+    /* nesting deeper than DUET_JSON_MAX_DEPTH does not fit */
+    duet_json_init(&j, buf, sizeof(buf));
+    for (int i = 0; i <= DUET_JSON_MAX_DEPTH; i++)
+        duet_json_arr_begin(&j, NULL);
+    for (int i = 0; i <= DUET_JSON_MAX_DEPTH; i++)
+        duet_json_arr_end(&j);
+    assert_int_equal(duet_json_finish(&j, &len), DUET_ERR_NOMEM);
+    assert_true(strlen(buf) < sizeof(buf));
     char small[8];
     duet_json_init(&j, small, sizeof(small));
     duet_json_str(&j, NULL, "too long for eight");
@@ -480,6 +571,23 @@ static void test_crash_names_match_xtensa_and_linux(void **state)
     char small[64];
     assert_int_equal(duet_crash_format(&c, &o, small, sizeof(small), NULL), DUET_ERR_NOMEM);
     assert_true(strlen(small) < sizeof(small));
+    /* the JSON form clamps the same way and stays parseable */
+    duet_json_t j;
+    size_t len;
+    duet_json_init(&j, out, sizeof(out));
+    duet_crash_json(&j, NULL, &c, DUET_CHIP_ESP32S3, false);
+    assert_int_equal(duet_json_finish(&j, &len), DUET_OK);
+    jp_node_t *p = jp_parse(out, len, NULL, 0);
+    assert_non_null(p);
+    assert_int_equal(jp_len(jp_get(p, "backtrace")), DUET_CRASH_BT);
+    assert_int_equal(strlen(jp_str(p, "message", "")), DUET_CRASH_MSG_LEN);
+    const jp_node_t *raw = jp_get(p, "raw");
+    duet_crash_t back;
+    assert_int_equal(duet_crash_from_hex(raw->str, raw->str_len, &back), DUET_OK);
+    assert_memory_equal(&back, &c, sizeof(c));
+    assert_int_equal(duet_crash_from_hex(raw->str, raw->str_len + 1, &back), DUET_ERR_INVAL);
+    assert_int_equal(duet_crash_from_hex(raw->str, raw->str_len - 2, &back), DUET_ERR_INVAL);
+    jp_free(p);
 }
 
 int main(void)
@@ -495,6 +603,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_uploads_are_refused_and_change_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_good_upload_swaps_to_the_new_program, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_refuses_a_transport_that_overreports, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_upload_above_the_configured_limit_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_second_request_during_one_is_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_control_routes_drive_the_supervisor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_is_reported_decoded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_and_page_and_errors, setup, teardown),

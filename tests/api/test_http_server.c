@@ -1,7 +1,8 @@
 /*
  * test_http_server.c - the simulator's HTTP server over real loopback sockets:
- * limits (line length, header count, Content-Length), chunked refusal, streaming with
- * Expect: 100-continue, truncated bodies; then the real API behind it with a second
+ * limits (line length, header count, Content-Length, NUL bytes, folded lines), chunked
+ * refusal, streaming with Expect: 100-continue, truncated bodies, clients trickling
+ * their headers or an unread body (bounded in total, not per byte); then the real API behind it with a second
  * thread polling the supervisor under the shared mutex (the threading contract in
  * duet/http_server.h; this test also runs under ThreadSanitizer).
  */
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "duet/http_server.h"
@@ -101,6 +103,10 @@ static void test_requests_and_limits(void **state)
     const char *post = "POST /p HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world";
     assert_int_equal(raw(post, strlen(post), ans, sizeof(ans)), 200);
     assert_non_null(strstr(ans, "len=11 got=11 eof=1"));
+    /* bytes after the announced body are not body: the handler never sees them */
+    const char *extra = "POST /p HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello worldGET / HTTP/1.1\r\n\r\n";
+    assert_int_equal(raw(extra, strlen(extra), ans, sizeof(ans)), 200);
+    assert_non_null(strstr(ans, "len=11 got=11 eof=1"));
 
     /* Expect: 100-continue is answered when the handler reads */
     const char *cont = "POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc";
@@ -112,10 +118,14 @@ static void test_requests_and_limits(void **state)
     int fd = connect_srv();
     send_str(fd, trunc, strlen(trunc));
     shutdown(fd, SHUT_WR);
-    ssize_t r = recv(fd, ans, sizeof(ans) - 1, 0);
-    assert_true(r > 0);
-    ans[r] = '\0';
-    assert_non_null(strstr(ans, "got=5 eof=0"));
+    size_t got = 0; /* status line and body may come in separate segments */
+    ssize_t r;
+    while (got + 1 < sizeof(ans) && (r = recv(fd, ans + got, sizeof(ans) - 1 - got, 0)) > 0)
+        got += (size_t)r;
+    assert_true(got > 0);
+    ans[got] = '\0';
+    if (!strstr(ans, "got=5 eof=0"))
+        fail_msg("truncated body answer: %s", ans);
     close(fd);
 
     char big[DUET_HTTP_MAX_LINE + 64];
@@ -140,17 +150,101 @@ static void test_requests_and_limits(void **state)
         {"POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n", "400"},
         {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "400"},
         {"GET / HTTP/1.1\r\nno colon here\r\n\r\n", "400"},
+        {"GET / HTTP/1.1\r\nX-a: 1\r\n folded: continuation\r\n\r\n", "400"},
+        {"GET / HTTP/1.1\r\n: empty name\r\n\r\n", "400"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int st = raw(cases[i][0], strlen(cases[i][0]), ans, sizeof(ans));
         if (st != atoi(cases[i][1]))
             fail_msg("case %zu: got %d want %s", i, st, cases[i][1]);
     }
+    /* a NUL byte would hide the rest of a header from the C-string parser */
+    static const char nul[] = "GET / HTTP/1.1\r\nAuthorization: Bearer t\0x\r\n\r\n";
+    assert_int_equal(raw(nul, sizeof(nul) - 1, ans, sizeof(ans)), 400);
+    static const char nul_line[] = "GET /\0/x HTTP/1.1\r\n\r\n";
+    assert_int_equal(raw(nul_line, sizeof(nul_line) - 1, ans, sizeof(ans)), 400);
     /* a client that connects and says nothing must not wedge the server */
     int idle = connect_srv();
     close(idle);
     assert_int_equal(raw(get, strlen(get), ans, sizeof(ans)), 200);
     assert_true(duet_http_requests(srv) >= 5);
+    duet_http_stop(srv);
+}
+
+/* ---- slow clients: one server thread, so no client may hold it by trickling ---------- */
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Send head, then one byte of filler every 50 ms until the server has closed the
+ * connection (a send fails: it reset it) or limit_ms passes. An answer followed by a
+ * half-close is not the end: the server may still be draining. Returns the elapsed
+ * ms; the answer (if any) is in ans. */
+static uint64_t trickle(const char *head, char filler, uint64_t limit_ms, char *ans, size_t cap)
+{
+    int fd = connect_srv();
+    send_str(fd, head, strlen(head));
+    uint64_t t0 = mono_ms();
+    size_t n = 0;
+    ans[0] = '\0';
+    while (mono_ms() - t0 < limit_ms) {
+        ssize_t r = recv(fd, ans + n, cap - 1 - n, MSG_DONTWAIT);
+        if (r > 0) {
+            n += (size_t)r;
+            ans[n] = '\0';
+            continue;
+        }
+        if (send(fd, &filler, 1, MSG_NOSIGNAL) != 1)
+            break; /* reset by the server */
+        usleep(50 * 1000);
+    }
+    uint64_t dt = mono_ms() - t0;
+    close(fd);
+    return dt;
+}
+
+static duet_err_t refuse(void *ctx, const duet_api_req_t *req, const duet_api_resp_t *resp)
+{
+    (void)ctx;
+    (void)req; /* answers without reading the body, like a 401 for an upload */
+    resp->start(resp->ctx, 401, "text/plain", 2);
+    resp->write(resp->ctx, "no", 2);
+    return DUET_OK;
+}
+
+static void test_slow_clients_cannot_hold_the_server(void **state)
+{
+    (void)state;
+    char ans[4096];
+    duet_http_server_t *srv;
+    duet_http_config_t cfg = {.handler = echo, .io_timeout_ms = 500};
+    assert_int_equal(duet_http_start(&cfg, &srv), DUET_OK);
+    port = duet_http_port(srv);
+    /* headers trickling in: the whole head has io_timeout_ms, not each byte; then the
+     * server swallows input for at most 2 s (so the 408 is not lost to a reset) */
+    uint64_t dt = trickle("GET / HTTP/1.1\r\nX-Slow: ", 'a', 8000, ans, sizeof(ans));
+    if (dt > 4000)
+        fail_msg("a trickled header held the server for %llu ms", (unsigned long long)dt);
+    if (!strstr(ans, "408"))
+        fail_msg("trickled header answer: [%s] after %llu ms", ans, (unsigned long long)dt);
+    duet_http_stop(srv);
+
+    /* a refused request whose body trickles: draining it is bounded in total */
+    cfg.handler = refuse;
+    assert_int_equal(duet_http_start(&cfg, &srv), DUET_OK);
+    port = duet_http_port(srv);
+    dt = trickle("POST /api/image HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", 'b', 8000, ans,
+                 sizeof(ans));
+    assert_non_null(strstr(ans, "401"));
+    if (dt > 4000)
+        fail_msg("a trickled body held the server for %llu ms", (unsigned long long)dt);
+    /* and the server answers the next client */
+    const char *get = "GET / HTTP/1.1\r\n\r\n";
+    assert_int_equal(raw(get, strlen(get), ans, sizeof(ans)), 401);
     duet_http_stop(srv);
 }
 
@@ -227,6 +321,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_and_limits),
+        cmocka_unit_test(test_slow_clients_cannot_hold_the_server),
         cmocka_unit_test(test_api_over_http_with_concurrent_poll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

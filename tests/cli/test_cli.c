@@ -1,7 +1,10 @@
 /*
  * test_cli.c - runs the real `duet` binary: pack a real ELF (fixture, compiled at build
  * time), then inspect/verify/sign/keygen round trips, documented exit codes, one-line
- * errors, --json output that parses, and crash decoding with libelf symbolization.
+ * errors, --json output that parses, crash decoding with libelf symbolization, and
+ * `duet flash`: into a simulator flash file (checked byte by byte) and to a device
+ * through a stand-in parttool.py that records its arguments (the exact command line
+ * duet builds; no hardware needed).
  * argv[1] = duet binary, argv[2] = fixture ELF, argv[3] = scratch directory.
  */
 #include <setjmp.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "duet/crash_fmt.h"
+#include "duet/image.h"
 #include "duet/shm.h"
 #include "jsonp.h"
 
@@ -293,6 +297,298 @@ static void test_crash_decodes_and_symbolizes(void **state)
     one_error_line("crash");
 }
 
+
+/* ---- duet flash ------------------------------------------------------------------ */
+
+#define SIM_SLOT (4u << 20)     /* duet-sim's slot size (sim/sim.h DUET_SIM_SLOT_SIZE) */
+#define SIM_STATE (8u << 10)    /* host flash STATE area (duet/host_flash.h default) */
+#define SIM_FILE_SIZE (2u * SIM_SLOT + SIM_STATE)
+
+static uint8_t *load(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)sz + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)sz, f), (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return b;
+}
+
+static bool all_ff(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0xFF)
+            return false;
+    return true;
+}
+
+static void test_flash_sim_writes_the_slot_and_refuses_bad_images(void **state)
+{
+    char simdir[1024], flash[1100];
+    snprintf(simdir, sizeof(simdir), "%s", path("sim"));
+    mkdir(simdir, 0755);
+    snprintf(flash, sizeof(flash), "%s/duet-sim.flash", simdir);
+    unlink(flash);
+    assert_int_equal(run("pack", "--chip", "host", "--version", "1.4.0", "--name", "fx", "-o",
+                         path("f.duet"), elf, NULL), 0);
+    size_t ilen, flen;
+    uint8_t *img = load(path("f.duet"), &ilen);
+
+    /* a missing file is created blank with duet-sim's geometry; slot A holds the image */
+    assert_int_equal(run("flash", "--sim-dir", simdir, "--slot", "a", path("f.duet"), NULL), 0);
+    assert_non_null(strstr(out, "OK for host: fx 1.4.0"));
+    assert_non_null(strstr(out, "journal is blank"));
+    uint8_t *fl = load(flash, &flen);
+    assert_int_equal(flen, SIM_FILE_SIZE);
+    assert_memory_equal(fl, img, ilen);
+    assert_true(all_ff(fl + ilen, SIM_SLOT - ilen));         /* rest of slot A erased */
+    assert_true(all_ff(fl + SIM_SLOT, SIM_SLOT + SIM_STATE)); /* slot B, STATE untouched */
+    free(fl);
+
+    /* a corrupted image is refused and the file stays byte for byte the same */
+    uint8_t *bad = malloc(ilen);
+    memcpy(bad, img, ilen);
+    bad[ilen / 2] ^= 0x40;
+    write_bytes(path("bad.duet"), bad, ilen);
+    free(bad);
+    uint8_t *before = load(flash, &flen);
+    assert_int_equal(run("flash", "--sim-flash", flash, "--slot", "a", path("bad.duet"), NULL), 2);
+    one_error_line("flash");
+    assert_non_null(strstr(err, "IMG_BAD_HASH"));
+    assert_non_null(strstr(err, "nothing written"));
+    assert_int_equal(run("flash", "--sim-flash", flash, "--slot", "b", path("bad.duet"), NULL), 2);
+    assert_int_equal(run("flash", "--sim-flash", flash, "--slot", "a", "--min-security", "9",
+                         path("f.duet"), NULL), 2);
+    assert_non_null(strstr(err, "IMG_DOWNGRADE"));
+    size_t alen;
+    uint8_t *after = load(flash, &alen);
+    assert_int_equal(alen, flen);
+    assert_memory_equal(after, before, flen);
+    free(after);
+
+    /* slot B with a blank journal: slot A verifies too and is adopted first -> warned */
+    assert_int_equal(run("flash", "--sim-dir", simdir, "--slot", "b", path("f.duet"), NULL), 0);
+    assert_non_null(strstr(err, "warning: slot A holds a valid image and is adopted first"));
+    fl = load(flash, &flen);
+    assert_memory_equal(fl + SIM_SLOT, img, ilen);
+    assert_memory_equal(fl, before, SIM_SLOT); /* slot A unchanged */
+    free(fl);
+    free(before);
+
+    /* --erase-state: a journal (any bytes in STATE) is erased after the slot is written */
+    FILE *f = fopen(flash, "r+b");
+    assert_non_null(f);
+    fseek(f, 2L * SIM_SLOT, SEEK_SET);
+    fwrite("\0\0\0\0journal", 1, 11, f);
+    fclose(f);
+    assert_int_equal(run("flash", "--sim-dir", simdir, "--slot", "a", "--erase-state",
+                         path("f.duet"), NULL), 0);
+    assert_non_null(strstr(out, "erased the slot-state journal"));
+    fl = load(flash, &flen);
+    assert_true(all_ff(fl + 2u * SIM_SLOT, SIM_STATE));
+    free(fl);
+
+    /* a file that is not a duet-sim flash file is refused before anything is written */
+    write_bytes(path("notflash"), "abc", 3);
+    assert_int_equal(run("flash", "--sim-flash", path("notflash"), "--slot", "a", path("f.duet"),
+                         NULL), 3);
+    one_error_line("flash");
+    fl = load(path("notflash"), &flen);
+    assert_int_equal(flen, 3);
+    free(fl);
+    free(img);
+}
+
+/* An esp32s3 image (windowed ABI) inside the CLI's default esp32s3 window. */
+static void write_s3_image(const char *p)
+{
+    static uint8_t code[0x200], data[0x40];
+    for (unsigned i = 0; i < sizeof(code); i++)
+        code[i] = (uint8_t)(i * 5 + 3);
+    const duet_img_seg_in_t segs[] = {
+        {DUET_SEG_CODE, 0x403CD000u, sizeof(code), code},  /* IRAM alias of 0x3FCDD000 */
+        {DUET_SEG_DATA, 0x3FCE0000u, sizeof(data), data},
+        {DUET_SEG_BSS, 0x3FCE0100u, 0x100, NULL},
+    };
+    duet_img_desc_t d;
+    memset(&d, 0, sizeof(d));
+    d.chip = DUET_CHIP_ESP32S3;
+    d.abi = DUET_ABI_WINDOWED;
+    d.entry = 0x403CD100u;
+    d.vectors = 0x403CD000u;
+    d.stack_top = 0x3FCDCF00u;
+    d.stack_size = 0x400;
+    d.shm_version = DUET_SHM_LAYOUT_VERSION;
+    d.ver_major = 3;
+    d.security_counter = 2;
+    d.name = "s3fx";
+    d.seg_count = 3;
+    d.segs = segs;
+    uint8_t *img;
+    size_t len;
+    assert_int_equal(duet_img_write(&d, &img, &len), DUET_OK);
+    write_bytes(p, img, len);
+    free(img);
+}
+
+/* A stand-in parttool.py: appends its arguments (one a line, then "--") to $FAKE_LOG and
+ * exits with $FAKE_RC. */
+static void write_fake_parttool(const char *p)
+{
+    const char *sh = "#!/bin/sh\n"
+                     "for a in \"$@\"; do printf '%s\\n' \"$a\" >> \"$FAKE_LOG\"; done\n"
+                     "echo -- >> \"$FAKE_LOG\"\n"
+                     "exit ${FAKE_RC:-0}\n";
+    write_bytes(p, sh, strlen(sh));
+    assert_int_equal(chmod(p, 0755), 0);
+}
+
+static char *log_text(void)
+{
+    static char buf[4096];
+    FILE *f = fopen(path("parttool.log"), "r");
+    size_t n = 0;
+    if (f) {
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    unlink(path("parttool.log"));
+    return buf;
+}
+
+static void test_flash_device_runs_parttool(void **state)
+{
+    char bin[1024], idf[1024], tool[1200], newpath[4096], img[1024];
+    snprintf(bin, sizeof(bin), "%s", path("fakebin"));
+    mkdir(bin, 0755);
+    snprintf(tool, sizeof(tool), "%s/parttool.py", bin);
+    write_fake_parttool(tool);
+    snprintf(img, sizeof(img), "%s", path("s3.duet"));
+    write_s3_image(img);
+    const char *old_path = getenv("PATH");
+    char *saved_path = strdup(old_path ? old_path : "/usr/bin:/bin");
+    snprintf(newpath, sizeof(newpath), "%s:%s", bin, saved_path);
+    setenv("PATH", newpath, 1);
+    unsetenv("IDF_PATH");
+    setenv("FAKE_LOG", path("parttool.log"), 1);
+    unsetenv("FAKE_RC");
+    unlink(path("parttool.log"));
+    assert_int_equal(run("verify", "--chip", "esp32s3", img, NULL), 0);
+
+    /* slot b + --erase-state: the slot is written first, then the journal erased */
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--baud", "460800", "--slot", "b",
+                         "--erase-state", img, NULL), 0);
+    char expect[4096];
+    snprintf(expect, sizeof(expect),
+             "--port\n/dev/ttyFAKE0\n--baud\n460800\nwrite_partition\n--partition-name\nduet_b\n"
+             "--input\n%s\n--\n"
+             "--port\n/dev/ttyFAKE0\n--baud\n460800\nerase_partition\n--partition-name\n"
+             "duet_state\n--\n", img);
+    assert_string_equal(log_text(), expect);
+    assert_non_null(strstr(out, "OK for esp32s3: s3fx 3.0.0"));
+    assert_non_null(strstr(out, "journal blank"));
+
+    /* slot a, a partition table file and offset; no journal erase */
+    const char *csv = "# Name, Type, SubType, Offset, Size\n"
+                      "duet_a, 0x40, 0x00, , 64K\nduet_b, 0x40, 0x01, , 0x100\n";
+    write_bytes(path("parts.csv"), csv, strlen(csv));
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "a", "--partition-table",
+                         path("parts.csv"), "--partition-table-offset", "0x9000", img, NULL), 0);
+    snprintf(expect, sizeof(expect),
+             "--port\n/dev/ttyFAKE0\n--partition-table-file\n%s\n--partition-table-offset\n"
+             "0x9000\nwrite_partition\n--partition-name\nduet_a\n--input\n%s\n--\n",
+             path("parts.csv"), img);
+    assert_string_equal(log_text(), expect);
+    assert_non_null(strstr(out, "journal is unchanged"));
+
+    /* the CSV's slot B (256 bytes) is too small: refused before parttool runs (it would
+     * erase the partition before noticing) */
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "b", "--partition-table",
+                         path("parts.csv"), img, NULL), 2);
+    one_error_line("flash");
+    assert_non_null(strstr(err, "do not fit partition duet_b"));
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "a", "--slot-size", "256",
+                         img, NULL), 2);
+    /* images a device would refuse never reach parttool */
+    assert_int_equal(run("pack", "--chip", "host", "-o", path("h.duet"), elf, NULL), 0);
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "a", path("h.duet"), NULL), 2);
+    assert_non_null(strstr(err, "IMG_WRONG_CHIP"));
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "a", "--require-signature",
+                         img, NULL), 2);
+    assert_non_null(strstr(err, "IMG_NO_SIG"));
+    assert_string_equal(log_text(), "");
+
+    /* parttool fails: exit 3, and the journal is not erased after a failed write */
+    setenv("FAKE_RC", "2", 1);
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "a", "--erase-state", img,
+                         NULL), 3);
+    one_error_line("flash");
+    assert_non_null(strstr(err, "parttool.py exit 2"));
+    assert_null(strstr(log_text(), "erase_partition"));
+    unsetenv("FAKE_RC");
+
+    /* custom partition names */
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE0", "--slot", "a", "--partition-name",
+                         "core1_a", "--state-partition", "core1_st", "--erase-state", img, NULL), 0);
+    char *lg = log_text();
+    assert_non_null(strstr(lg, "--partition-name\ncore1_a\n"));
+    assert_non_null(strstr(lg, "erase_partition\n--partition-name\ncore1_st\n"));
+
+    /* not on PATH: found through $IDF_PATH/components/partition_table */
+    setenv("PATH", "/usr/bin:/bin", 1);
+    snprintf(idf, sizeof(idf), "%s", path("idf"));
+    mkdir(idf, 0755);
+    snprintf(tool, sizeof(tool), "%s/components", idf);
+    mkdir(tool, 0755);
+    snprintf(tool, sizeof(tool), "%s/components/partition_table", idf);
+    mkdir(tool, 0755);
+    snprintf(tool, sizeof(tool), "%s/components/partition_table/parttool.py", idf);
+    write_fake_parttool(tool);
+    setenv("IDF_PATH", idf, 1);
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE1", "--slot", "a", img, NULL), 0);
+    assert_non_null(strstr(log_text(), "--port\n/dev/ttyFAKE1\nwrite_partition\n"));
+    assert_non_null(strstr(out, tool));
+
+    /* nowhere: one clear line saying what to install/source; --dry-run still prints */
+    unsetenv("IDF_PATH");
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE1", "--slot", "a", img, NULL), 3);
+    one_error_line("flash");
+    assert_non_null(strstr(err, "parttool.py not found"));
+    assert_non_null(strstr(err, "export.sh"));
+    assert_int_equal(run("flash", "--port", "/dev/ttyFAKE1", "--slot", "b", "--erase-state",
+                         "--dry-run", img, NULL), 0);
+    assert_non_null(strstr(out, "write_partition --partition-name duet_b --input"));
+    assert_non_null(strstr(out, "erase_partition --partition-name duet_state"));
+    assert_string_equal(log_text(), "");
+
+    setenv("PATH", saved_path, 1);
+    free(saved_path);
+    unsetenv("FAKE_LOG");
+}
+
+static void test_flash_usage(void **state)
+{
+    assert_int_equal(run("flash", "--help", NULL), 0);
+    assert_non_null(strstr(out, "--erase-state"));
+    assert_int_equal(run("flash", "--port", "/dev/x", path("f.duet"), NULL), 1); /* no --slot */
+    one_error_line("flash");
+    assert_int_equal(run("flash", "--port", "/dev/x", "--slot", "c", path("f.duet"), NULL), 1);
+    assert_int_equal(run("flash", "--slot", "a", path("f.duet"), NULL), 1); /* no target */
+    assert_int_equal(run("flash", "--port", "/dev/x", "--sim-dir", dir, "--slot", "a",
+                         path("f.duet"), NULL), 1);
+    assert_int_equal(run("flash", "--sim-dir", dir, "--slot", "a", "--dry-run", path("f.duet"),
+                         NULL), 1);
+    one_error_line("flash");
+    assert_int_equal(run("flash", "--sim-dir", dir, "--slot", "a", path("missing.duet"), NULL), 3);
+    one_error_line("flash");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -309,6 +605,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_broken_images_exit_2_with_the_reason),
         cmocka_unit_test(test_usage_and_io_exit_codes),
         cmocka_unit_test(test_crash_decodes_and_symbolizes),
+        cmocka_unit_test(test_flash_sim_writes_the_slot_and_refuses_bad_images),
+        cmocka_unit_test(test_flash_device_runs_parttool),
+        cmocka_unit_test(test_flash_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

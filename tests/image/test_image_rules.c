@@ -88,6 +88,15 @@ static void test_xip_image_verifies(void **st)
     c->f.d.vectors = 0;
     c->f.d.flags = DUET_IMG_F_XIP;
     build_expect(c, DUET_OK);
+    /* The vector table must be in RAM code, not in the flash mapping (VECBASE must
+     * stay valid while flash operations disable the cache). */
+    c = s3();
+    c->f.segs[0].kind = DUET_SEG_XIP;
+    c->f.segs[0].addr = FX_S3_XIP + 0x1000;
+    c->f.d.entry = FX_S3_XIP + 0x1010;
+    c->f.d.vectors = FX_S3_XIP + 0x1000;
+    c->f.d.flags = DUET_IMG_F_XIP;
+    build_expect(c, DUET_ERR_IMG_BAD_VECTORS);
 }
 
 static void test_unknown_noncritical_tlvs_are_skipped(void **st)
@@ -543,6 +552,11 @@ static void test_trailer_tlvs(void **st)
     memcpy(bad, t, 36);
     fx_put16(bad, 2, 28);
     trailer_expect(DUET_IMG_TRAILER_MAGIC, 40, bad, 36, DUET_ERR_IMG_BAD_TLV);
+    /* ... or longer than 32 (the hash followed by 4 more bytes): not a SHA-256 either. */
+    uint8_t longer[40] = {0};
+    memcpy(longer, t, 36);
+    fx_put16(longer, 2, 36);
+    trailer_expect(DUET_IMG_TRAILER_MAGIC, 44, longer, 40, DUET_ERR_IMG_BAD_TLV);
     /* Two hash TLVs. */
     memcpy(t + 36, t, 36);
     trailer_expect(DUET_IMG_TRAILER_MAGIC, 76, t, 72, DUET_ERR_IMG_BAD_TRAILER);
@@ -556,6 +570,52 @@ static void test_trailer_tlvs(void **st)
     static const uint8_t kid[12] = {0x02, 0x01, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7, 8};
     memcpy(t + 36, kid, 12);
     trailer_expect(DUET_IMG_TRAILER_MAGIC, 52, t, 48, DUET_ERR_IMG_BAD_TRAILER);
+}
+
+/* The signature policy cannot be bypassed by rearranging a signed trailer: a signature
+ * without its key id, a second key id or signature are malformed; the TLV order is
+ * free (the verifier pairs them, not their positions). */
+static void test_signed_trailer_tlv_combinations(void **st)
+{
+    static const struct {
+        const char *parts; /* H = SHA256, K = KEY_ID, S = ECDSA_P256 */
+        duet_err_t want;
+    } cases[] = {
+        {"HKS", DUET_OK},
+        {"SKH", DUET_OK},
+        {"HS", DUET_ERR_IMG_BAD_TRAILER},
+        {"HK", DUET_ERR_IMG_BAD_TRAILER},
+        {"HKKS", DUET_ERR_IMG_BAD_TRAILER},
+        {"HKSS", DUET_ERR_IMG_BAD_TRAILER},
+        {"HHKS", DUET_ERR_IMG_BAD_TRAILER},
+        {"KS", DUET_ERR_IMG_NO_HASH},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ctx_t *c = host();
+        c->pol.require_signature = true;
+        c->img = fx_build_signed(&c->f, &c->len, "keys/test_key.pem");
+        const uint8_t *t = c->img + fx_prot_end(c->img) + 4;
+        const uint8_t *part[3] = {t, t + 36, t + 48}; /* H, K, S as the signer wrote them */
+        const size_t plen[3] = {36, 12, 68};
+        uint8_t tr[512];
+        size_t n = 4;
+        for (const char *p = cases[i].parts; *p; p++) {
+            int k = *p == 'H' ? 0 : *p == 'K' ? 1 : 2;
+            memcpy(tr + n, part[k], plen[k]);
+            n += plen[k];
+        }
+        fx_put16(tr, 0, DUET_IMG_TRAILER_MAGIC);
+        fx_put16(tr, 2, (uint16_t)n);
+        fx_set_trailer(&c->img, &c->len, tr, n);
+        duet_img_info_t info;
+        duet_err_t e = fx_verify_all(c->img, c->len, &c->pol, &info);
+        if (e != cases[i].want)
+            fail_msg("%s: got %s, want %s", cases[i].parts, duet_err_name(e),
+                     duet_err_name(cases[i].want));
+        if (e == DUET_OK)
+            assert_true(info.signed_ok);
+        free(c->img);
+    }
 }
 
 static void test_trailer_without_hash(void **st)
@@ -776,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_unknown_critical_tlv),
         cmocka_unit_test(test_trailer_header),
         cmocka_unit_test(test_trailer_tlvs),
+        cmocka_unit_test(test_signed_trailer_tlv_combinations),
         cmocka_unit_test(test_trailer_without_hash),
         cmocka_unit_test(test_hash_mismatch),
         cmocka_unit_test(test_signature_required),

@@ -2,7 +2,10 @@
  * test_ota.c - the OTA session: a good upload installs and activates; forged,
  * truncated, downgraded, wrong-chip, unsigned, corrupted and oversized uploads are
  * refused with the old program still running and the slot journal unchanged; one
- * session at a time; no overwriting the rollback target of an image on trial.
+ * session at a time; no overwriting the rollback target of an image on trial; a
+ * refusal by header or table touches no flash however the bytes are chunked; before
+ * the first start, an update adopts the factory image and never replaces the only
+ * bootable slot.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -259,6 +262,181 @@ static void test_ota_header_refusal_keeps_rollback_target(void **st)
     h_image_free(&v2);
 }
 
+/* A slow client sends the head of a refused image in small pieces (or a proxy splits
+ * it): however the bytes are chunked, a refusal by header or segment table must come
+ * before anything is erased, so the CONFIRMED rollback target in the inactive slot
+ * survives byte for byte. */
+static void test_ota_header_refusal_keeps_rollback_target_at_any_chunking(void **st)
+{
+    (void)st;
+    h_img_t v2 = h_image(2, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    assert_int_equal(h_ota(&sup, &ota, v2.buf, v2.len, 700, true), DUET_OK);
+    h_boot(&sup);
+    h_run(&sup, 1000, 100); /* v2 confirmed; A (v1) is its rollback target */
+    assert_int_equal(duet_sup_inactive_slot(&sup), 0);
+    h_img_t chip = h_image(9, 9, DUET_CHIP_ESP32S3, H_KEY_TEST);
+    h_img_t low = h_image(9, 4, DUET_CHIP_HOST, H_KEY_TEST); /* counter below 5 */
+    h_img_t entry = h_image(9, 9, DUET_CHIP_HOST, H_KEY_TEST);
+    entry.buf[12 + 3] = 0x30; /* ih_entry outside every segment: refused at table end */
+    const struct {
+        h_img_t *img;
+        duet_err_t want;
+    } bad[] = {{&chip, DUET_ERR_IMG_WRONG_CHIP},
+               {&low, DUET_ERR_IMG_DOWNGRADE},
+               {&entry, DUET_ERR_IMG_BAD_ENTRY}};
+    static const size_t chunks[] = {1, 3, 95, 97, 150};
+    duet_slot_rec_t before = journal();
+    for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+            duet_host_flash_stats_t f0, f1;
+            duet_host_flash_stats(&f0);
+            duet_err_t e = h_ota(&sup, &ota, bad[b].img->buf, bad[b].img->len, chunks[c], true);
+            if (e != bad[b].want)
+                fail_msg("image %zu chunk %zu: %s", b, chunks[c], duet_err_name(e));
+            duet_host_flash_stats(&f1);
+            if (f1.erases != f0.erases || f1.writes != f0.writes)
+                fail_msg("image %zu chunk %zu: flash touched by a refused header", b, chunks[c]);
+        }
+    }
+    duet_slot_rec_t after = journal();
+    assert_memory_equal(&before, &after, sizeof(after));
+    uint8_t *back = malloc(v1.len);
+    assert_non_null(back);
+    assert_int_equal(duet_port_flash_read(DUET_AREA_SLOT_A, 0, back, v1.len), DUET_OK);
+    assert_memory_equal(back, v1.buf, v1.len);
+    free(back);
+    duet_sup_status_t s;
+    duet_sup_get_status(&sup, &s);
+    assert_true(s.slot_valid[0]);
+    /* A session the client abandons before its table arrived: same, via abort(). */
+    assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)v1.len), DUET_OK);
+    duet_sup_get_status(&sup, &s);
+    assert_false(s.slot_valid[0]); /* owned by the session meanwhile */
+    assert_int_equal(duet_ota_write(&ota, v1.buf, 50), DUET_OK);
+    duet_ota_abort(&ota);
+    duet_sup_get_status(&sup, &s);
+    assert_true(s.slot_valid[0]);
+    assert_int_equal(duet_sup_rollback(&sup), DUET_OK);
+    assert_true(h_loaded(&v1));
+    h_image_free(&chip);
+    h_image_free(&low);
+    h_image_free(&entry);
+    h_image_free(&v2);
+}
+
+/* The held-back head is flushed to flash once the table is accepted: a good image sent
+ * one byte at a time (and in pieces that straddle the table end) installs intact. */
+static void test_ota_good_upload_at_any_chunking(void **st)
+{
+    (void)st;
+    static const size_t chunks[] = {1, 143, 145, 4096};
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        h_img_t v = h_image((uint8_t)(2 + c), 5, DUET_CHIP_HOST, H_KEY_TEST);
+        assert_int_equal(h_ota(&sup, &ota, v.buf, v.len, chunks[c], true), DUET_OK);
+        assert_true(h_loaded(&v));
+        h_boot(&sup);
+        h_run(&sup, 1000, 100); /* confirm, so the next upload may replace the other slot */
+        h_image_free(&v);
+    }
+}
+
+/* finish() installs what is on flash only if it is exactly what was streamed and
+ * verified: a slot changed behind the session's back (here: into another validly
+ * signed image) or a flash that dropped writes is refused. */
+static void test_ota_finish_reads_back_what_was_verified(void **st)
+{
+    (void)st;
+    h_img_t v2 = h_image(2, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    h_img_t v3 = h_image(3, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    duet_slot_rec_t before = journal();
+    unsigned starts = fake_c1.starts;
+    assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)v2.len), DUET_OK);
+    assert_int_equal(duet_ota_write(&ota, v2.buf, v2.len), DUET_OK);
+    h_provision(1, &v3); /* someone else writes the slot meanwhile */
+    assert_int_equal(duet_ota_finish(&ota, true, NULL), DUET_ERR_IMG_BAD_HASH);
+    duet_ota_abort(&ota);
+    assert_untouched(&before, starts);
+    /* Writes that report success but do not stick. */
+    assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)v2.len), DUET_OK);
+    duet_host_flash_drop_writes(1000);
+    assert_int_equal(duet_ota_write(&ota, v2.buf, v2.len), DUET_OK);
+    duet_host_flash_fault_clear();
+    assert_int_not_equal(duet_ota_finish(&ota, true, NULL), DUET_OK);
+    duet_ota_abort(&ota);
+    assert_untouched(&before, starts);
+    h_image_free(&v2);
+    h_image_free(&v3);
+}
+
+/* Factory state, nothing started yet (blank journal): an update must adopt the factory
+ * image first, so it is not replaced and its counter is the floor. */
+static int setup_factory(void **st)
+{
+    (void)st;
+    fake_reset(false);
+    h_events_clear();
+    h_flash_new();
+    memset(&ota, 0, sizeof(ota));
+    v1 = h_image(1, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    h_provision(0, &v1);
+    h_config(&cfg);
+    assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
+    return 0;
+}
+
+static void test_ota_before_first_start_adopts_the_factory_image(void **st)
+{
+    (void)st;
+    h_img_t low = h_image(2, 3, DUET_CHIP_HOST, H_KEY_TEST);
+    /* Refused by its header (the adopted floor is in the session's policy), not at
+     * finish after the slot was erased. */
+    assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)low.len), DUET_OK);
+    assert_int_equal(duet_ota_write(&ota, low.buf, low.len), DUET_ERR_IMG_DOWNGRADE);
+    duet_ota_abort(&ota);
+    duet_slot_rec_t r = journal();
+    assert_int_equal(r.sr_status[0], DUET_SLOT_CONFIRMED);
+    assert_int_equal(r.sr_min_security, 5);
+    assert_int_equal(r.sr_status[1], DUET_SLOT_EMPTY);
+    h_img_t v2 = h_image(2, 6, DUET_CHIP_HOST, H_KEY_TEST);
+    assert_int_equal(h_ota(&sup, &ota, v2.buf, v2.len, 256, false), DUET_OK);
+    r = journal();
+    assert_int_equal(r.sr_active, 1);
+    assert_int_equal(r.sr_status[1], DUET_SLOT_PENDING);
+    assert_int_equal(r.sr_status[0], DUET_SLOT_CONFIRMED); /* still the rollback target */
+    assert_int_equal(duet_sup_start(&sup), DUET_OK);
+    assert_true(h_loaded(&v2));
+    assert_int_equal(duet_sup_rollback(&sup), DUET_OK);
+    assert_true(h_loaded(&v1));
+    h_image_free(&low);
+    h_image_free(&v2);
+}
+
+static void test_ota_when_nothing_runs_keeps_the_only_bootable_slot(void **st)
+{
+    (void)st;
+    /* Journal: A active, but A's flash rotted; B holds a CONFIRMED image. */
+    h_img_t v2 = h_image(2, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    h_provision(1, &v2);
+    duet_slot_rec_t r;
+    memset(&r, 0, sizeof(r));
+    r.sr_active = 0;
+    r.sr_status[0] = DUET_SLOT_CONFIRMED;
+    r.sr_status[1] = DUET_SLOT_CONFIRMED;
+    r.sr_min_security = 5;
+    assert_int_equal(duet_slot_store(&r), DUET_OK);
+    uint8_t z = 0;
+    assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, 300, &z, 1), DUET_OK);
+    assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK); /* core 0 reboots; no start */
+    assert_int_equal(duet_sup_inactive_slot(&sup), 0);
+    h_img_t w = h_image(9, 9, DUET_CHIP_HOST, H_KEY_TEST);
+    w.buf[w.len / 2] ^= 1; /* refused only at the end: its slot is gone by then */
+    assert_int_equal(h_ota(&sup, &ota, w.buf, w.len, 256, false), DUET_ERR_IMG_BAD_HASH);
+    assert_int_equal(duet_sup_start(&sup), DUET_OK); /* B was not the one overwritten */
+    assert_true(h_loaded(&v2));
+    h_image_free(&w);
+    h_image_free(&v2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -276,6 +454,13 @@ int main(void)
         T(test_ota_one_session_at_a_time),
         T(test_ota_refuses_to_overwrite_rollback_target_during_trial),
         T(test_ota_header_refusal_keeps_rollback_target),
+        T(test_ota_header_refusal_keeps_rollback_target_at_any_chunking),
+        T(test_ota_good_upload_at_any_chunking),
+        T(test_ota_finish_reads_back_what_was_verified),
+        cmocka_unit_test_setup_teardown(test_ota_before_first_start_adopts_the_factory_image,
+                                        setup_factory, teardown),
+        cmocka_unit_test_setup_teardown(test_ota_when_nothing_runs_keeps_the_only_bootable_slot,
+                                        setup_factory, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

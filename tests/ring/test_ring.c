@@ -3,6 +3,9 @@
  * on a RAM buffer (one thread). Corruption tests write the shared header/data directly,
  * as a hostile or crashed peer would, and check that the reader reports it and never
  * reads outside the buffer (run under ASan in build-test).
+ * Built twice: test_ring uses the inline fast paths of duet_ring_send/recv (ring.h) where
+ * they apply, test_ring_noinline (-DDUET_RING_NO_INLINE) only the out-of-line code; both
+ * must show the same behaviour.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -167,7 +170,8 @@ static void test_ring_send_fails_when_full_and_loses_nothing(void **state)
         sent++;
     }
     assert_int_equal(e, DUET_ERR_RING_FULL);
-    assert_int_equal(sent, DATA / 24); /* 24-byte records */
+    /* 24-byte records; a small record never straddles a 64-byte line: two per line */
+    assert_int_equal(sent, DATA / 64 * 2);
     uint32_t head = f->h->rh_head;
     assert_int_equal(duet_ring_send(&f->p, msg, 13), DUET_ERR_RING_FULL); /* 20 > 16 left */
     assert_int_equal(f->h->rh_head, head); /* a failed send publishes nothing */
@@ -565,6 +569,101 @@ static void test_ring_release_is_published_in_batches(void **state)
     assert_int_equal(f->h->rh_tail, 72); /* found empty: everything published */
 }
 
+static void test_ring_small_records_never_straddle_a_line(void **state)
+{
+    fx_t *f = *state;
+    uint8_t msg[16], got[16];
+    size_t n;
+    for (unsigned i = 0; i < 3; i++) { /* 20-byte records at 0, 20, 40 */
+        memset(msg, (int)i, sizeof(msg));
+        assert_int_equal(duet_ring_send(&f->p, msg, sizeof(msg)), DUET_OK);
+    }
+    assert_int_equal(f->h->rh_head, 60); /* padding written ahead is not published */
+    assert_int_equal(word(f, 60), DUET_RING_REC_WORD(0, EPOCH, DUET_RING_REC_PAD));
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_OK);
+        assert_int_equal(n, 16);
+        assert_int_equal(got[0], i);
+    }
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_EMPTY);
+    /* the 4th would straddle 64: it starts at 64 behind the 4-byte padding record */
+    memset(msg, 3, sizeof(msg));
+    assert_int_equal(duet_ring_send(&f->p, msg, sizeof(msg)), DUET_OK);
+    assert_int_equal(f->h->rh_head, 84);
+    assert_int_equal(word(f, 60), DUET_RING_REC_WORD(0, EPOCH, DUET_RING_REC_PAD));
+    assert_int_equal(word(f, 64), DUET_RING_REC_WORD(16, EPOCH, 0));
+    /* a smaller message that fits in the rest of a line overwrites the unpublished
+     * padding word written ahead: 3 more 16-byte ones end at 144, then 8 bytes fit */
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(duet_ring_send(&f->p, msg, sizeof(msg)), DUET_OK);
+    assert_int_equal(f->h->rh_head, 148); /* 84, 104, pad 124..128, 128..148 */
+    assert_int_equal(duet_ring_send(&f->p, "12345678", 8), DUET_OK);
+    assert_int_equal(f->h->rh_head, 160);
+    assert_int_equal(word(f, 148), DUET_RING_REC_WORD(8, EPOCH, 0));
+    for (unsigned i = 0; i < 4; i++) {
+        assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_OK);
+        assert_int_equal(n, 16);
+        assert_int_equal(got[0], 3);
+    }
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_OK);
+    assert_int_equal(n, 8);
+    assert_memory_equal(got, "12345678", 8);
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_EMPTY);
+    assert_int_equal(f->h->rh_tail, 160);
+    /* a record over half a line is not moved: 40 bytes at 160 straddle 192 */
+    static const uint8_t mid[36] = {1, 2, 3};
+    assert_int_equal(duet_ring_send(&f->p, mid, sizeof(mid)), DUET_OK);
+    assert_int_equal(f->h->rh_head, 200);
+    assert_int_equal(word(f, 160), DUET_RING_REC_WORD(36, EPOCH, 0));
+    uint8_t got36[36];
+    assert_int_equal(duet_ring_recv(&f->c, got36, sizeof(got36), &n), DUET_OK);
+    assert_int_equal(n, 36);
+    assert_memory_equal(got36, mid, 36);
+}
+
+static void test_ring_padding_checks_apply_on_every_path(void **state)
+{
+    fx_t *f = *state;
+    uint8_t msg[16] = {0}, got[16];
+    size_t n;
+    for (unsigned i = 0; i < 4; i++) /* records at 0, 20, 40, pad at 60, record at 64 */
+        assert_int_equal(duet_ring_send(&f->p, msg, sizeof(msg)), DUET_OK);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_OK);
+    /* padding of another epoch: STALE, nothing consumed */
+    put_word(f, 60, DUET_RING_REC_WORD(0, EPOCH + 1, DUET_RING_REC_PAD));
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_STALE);
+    /* padding whose length is not a multiple of 4 / reaches past the published bytes */
+    put_word(f, 60, DUET_RING_REC_WORD(2, EPOCH, DUET_RING_REC_PAD));
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_CORRUPT);
+    put_word(f, 60, DUET_RING_REC_WORD(20, EPOCH, DUET_RING_REC_PAD));
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_CORRUPT);
+    /* the record behind the padding is checked as any other */
+    put_word(f, 60, DUET_RING_REC_WORD(0, EPOCH, DUET_RING_REC_PAD));
+    put_word(f, 64, DUET_RING_REC_WORD(17, EPOCH, 0));
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_CORRUPT);
+    put_word(f, 64, DUET_RING_REC_WORD(16, EPOCH + 1, 0));
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_STALE);
+    assert_int_equal(f->c.local, 60); /* nothing consumed by any of these */
+    put_word(f, 64, DUET_RING_REC_WORD(16, EPOCH, 0));
+    /* a buffer that is too small: TOO_BIG with the length, the message stays */
+    assert_int_equal(duet_ring_recv(&f->c, got, 15, &n), DUET_ERR_RING_TOO_BIG);
+    assert_int_equal(n, 16);
+    /* a peek left open is dropped by recv, which delivers the same message */
+    const void *rp;
+    assert_int_equal(duet_ring_peek(&f->c, &rp, &n), DUET_OK);
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_OK);
+    assert_int_equal(n, 16);
+    assert_int_equal(duet_ring_release(&f->c), DUET_ERR_STATE);
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_EMPTY);
+    assert_int_equal(f->h->rh_tail, 84);
+    /* a handle whose epoch is no longer the ring's: STALE on both sides */
+    f->h->rh_epoch = EPOCH + 1;
+    assert_int_equal(duet_ring_send(&f->p, msg, sizeof(msg)), DUET_ERR_RING_STALE);
+    assert_int_equal(duet_ring_recv(&f->c, got, sizeof(got), &n), DUET_ERR_RING_STALE);
+    assert_int_equal(f->h->rh_head, 84);
+}
+
 static void test_ring_record_size(void **state)
 {
     (void)state;
@@ -602,6 +701,8 @@ int main(void)
         T(test_ring_corrupt_record_headers_are_detected),
         T(test_ring_large_payloads_start_on_cache_lines),
         T(test_ring_release_is_published_in_batches),
+        T(test_ring_small_records_never_straddle_a_line),
+        T(test_ring_padding_checks_apply_on_every_path),
         T(test_ring_record_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_flash_file.c - the host flash file: NOR semantics, range checks, and the two
- * power-cut injections (byte budget, failing op with and without a torn half).
+ * power-cut injections (byte budget, failing op with and without a torn half), and
+ * dropped writes (a lying flash).
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -149,6 +150,27 @@ static void test_flash_torn_ops_do_half_their_work(void **state)
         assert_int_equal(r[i], i < 4 ? 0xFF : 0x00); /* first half erased only */
 }
 
+static void test_flash_dropped_writes_report_ok_and_program_nothing(void **state)
+{
+    (void)state;
+    uint8_t z[8] = { 0 }, r[8];
+    duet_host_flash_drop_writes(2);
+    assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, 0, z, 8), DUET_OK);
+    assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, 8, z, 8), DUET_OK);
+    assert_int_equal(duet_port_flash_read(DUET_AREA_SLOT_A, 0, r, 8), DUET_OK);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(r[i], 0xFF);
+    assert_false(duet_host_flash_dead());
+    assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, 0, z, 8), DUET_OK); /* sticks */
+    assert_int_equal(duet_port_flash_read(DUET_AREA_SLOT_A, 0, r, 8), DUET_OK);
+    assert_int_equal(r[0], 0x00);
+    duet_host_flash_drop_writes(5);
+    duet_host_flash_fault_clear();
+    assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, 8, z, 8), DUET_OK);
+    assert_int_equal(duet_port_flash_read(DUET_AREA_SLOT_A, 8, r, 8), DUET_OK);
+    assert_int_equal(r[0], 0x00);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +181,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flash_cut_after_bytes_programs_prefix_then_dies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flash_fail_op_counts_writes_and_erases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flash_torn_ops_do_half_their_work, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flash_dropped_writes_report_ok_and_program_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
  * Power cut: for several consecutive stores (so both copies are targets), cut power
  * after every byte count of the store and at every op (plain and torn), reopen ("reboot")
  * and load: the result must always be valid and equal to the old or the new record.
+ * Also: a good-CRC record with impossible fields is refused, store reads back what it
+ * wrote, and sr_min_security never goes down through store.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 
 #include "duet/host_flash.h"
 #include "duet/port.h"
+#include "duet/crc32.h"
 #include "duet/slot.h"
 
 static char path[128];
@@ -101,7 +104,6 @@ static void test_slot_seq_wraps_safely(void **state)
     /* Hand-craft copy 0 with seq 0xFFFFFFFF by storing from a state where the newest
      * record has seq 0xFFFFFFFE: write it through store after patching seq is not
      * possible (store picks seq from flash), so build the raw bytes. */
-    extern uint32_t duet_crc32(const void *, size_t);
     uint8_t b[32];
     memset(b, 0, sizeof(b));
     uint32_t magic = DUET_SLOT_MAGIC, seq = 0xFFFFFFFFu;
@@ -155,6 +157,73 @@ static void test_slot_rejects_out_of_range_fields(void **state)
     make(&w, 1);
     w.sr_status[1] = 9;
     assert_int_equal(duet_slot_store(&w), DUET_ERR_INVAL);
+}
+
+/* A record with a good CRC but impossible contents is refused like a torn one: the
+ * other copy wins (an out-of-range sr_active would index past sr_status). */
+static void test_slot_rejects_impossible_record_with_good_crc(void **state)
+{
+    (void)state;
+    duet_slot_rec_t a, r;
+    make(&a, 1);
+    assert_int_equal(duet_slot_store(&a), DUET_OK); /* copy 0, seq 1 */
+    for (int field = 0; field < 3; field++) {
+        uint8_t b[32];
+        memset(b, 0, sizeof(b));
+        uint32_t magic = DUET_SLOT_MAGIC, seq = 2;
+        memcpy(b, &magic, 4);
+        memcpy(b + 4, &seq, 4);
+        b[8] = field == 0 ? 2 : 0;  /* sr_active */
+        b[9] = field == 1 ? 4 : 0;  /* sr_status[0] */
+        b[10] = field == 2 ? 9 : 0; /* sr_status[1] */
+        uint32_t crc = duet_crc32(b, 28);
+        memcpy(b + 28, &crc, 4);
+        assert_int_equal(duet_port_flash_erase(DUET_AREA_STATE, 4096, 4096), DUET_OK);
+        assert_int_equal(duet_port_flash_write(DUET_AREA_STATE, 4096, b, 32), DUET_OK);
+        bool fresh = true;
+        assert_int_equal(duet_slot_load(&r, &fresh), DUET_OK);
+        assert_false(fresh);
+        assert_true(same(&r, &a));
+        assert_int_equal(r.sr_seq, 1);
+    }
+}
+
+/* A write that reports success but does not stick must not be reported as stored. */
+static void test_slot_store_reads_back(void **state)
+{
+    (void)state;
+    duet_slot_rec_t a, b, r;
+    make(&a, 1);
+    make(&b, 2);
+    assert_int_equal(duet_slot_store(&a), DUET_OK);
+    duet_host_flash_drop_writes(1);
+    assert_int_equal(duet_slot_store(&b), DUET_ERR_IO);
+    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
+    assert_true(same(&r, &a));
+    assert_int_equal(duet_slot_store(&b), DUET_OK); /* the flash behaves again */
+    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
+    assert_true(same(&r, &b));
+}
+
+/* The anti-rollback floor never goes down through store, whatever the caller passes. */
+static void test_slot_min_security_never_decreases(void **state)
+{
+    (void)state;
+    duet_slot_rec_t w, r;
+    make(&w, 1);
+    w.sr_min_security = 10;
+    assert_int_equal(duet_slot_store(&w), DUET_OK);
+    make(&w, 2);
+    w.sr_min_security = 3; /* a stale or buggy caller */
+    assert_int_equal(duet_slot_store(&w), DUET_OK);
+    assert_int_equal(w.sr_min_security, 10);
+    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
+    assert_int_equal(r.sr_min_security, 10);
+    assert_int_equal(r.sr_boots[0], 2); /* the rest of the record is the caller's */
+    w.sr_min_security = 11;
+    assert_int_equal(duet_slot_store(&w), DUET_OK);
+    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
+    assert_int_equal(r.sr_min_security, 11);
 }
 
 /* One store of record 'i' with a fault armed, then reboot and check. */
@@ -217,6 +286,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slot_corrupt_newest_copy_falls_back_to_older, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slot_rejects_out_of_range_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slot_survives_power_cut_at_every_byte_and_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_rejects_impossible_record_with_good_crc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_store_reads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_min_security_never_decreases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

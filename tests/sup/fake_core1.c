@@ -40,6 +40,11 @@ void fake_clock_advance_ms(uint32_t ms)
     g_now += (uint64_t)ms * 1000u;
 }
 
+void fake_clock_set_us(uint64_t us)
+{
+    g_now = us;
+}
+
 uint64_t fake_now_us(void)
 {
     return g_now;
@@ -93,6 +98,8 @@ duet_err_t duet_port_core1_write(uint32_t addr, const void *src, size_t len)
     uint8_t *p = mem(addr, len);
     if (p == NULL)
         return DUET_ERR_INVAL;
+    if (fake_c1.fail_write_at != 0 && fake_c1.writes + 1 == fake_c1.fail_write_at)
+        return DUET_ERR_IO;
     memcpy(p, src, len);
     fake_c1.writes++;
     return DUET_OK;
@@ -111,6 +118,8 @@ duet_err_t duet_port_core1_zero(uint32_t addr, size_t len)
 
 duet_err_t duet_port_core1_start(const duet_img_info_t *img)
 {
+    if (fake_c1.fail_start != DUET_OK)
+        return fake_c1.fail_start;
     fake_c1.starts++;
     fake_c1.running = true;
     fake_c1.dead = false;
@@ -122,6 +131,10 @@ duet_err_t duet_port_core1_poll(void)
 {
     if (!fake_c1.running)
         return DUET_ERR_STATE;
+    if (fake_c1.vanish) {
+        fake_c1.running = false; /* a port that cannot describe the death */
+        return DUET_ERR_STATE;
+    }
     if (fake_c1.dead) {
         /* What the host port does when the child died without a record. */
         duet_shm_ctrl_t *c = fake_ctrl();

@@ -33,6 +33,10 @@ typedef struct {
     unsigned log_core1;       /* duet_port_log lines with tag "core1" */
     char last_core1[256];
     unsigned writes;          /* core1_write calls */
+    /* failure injection (zeroed by fake_reset) */
+    duet_err_t fail_start;    /* returned by the next core1_start calls if != DUET_OK */
+    unsigned fail_write_at;   /* core1_write call number that fails (1-based, 0 = never) */
+    bool vanish;              /* poll reports core 1 gone WITHOUT writing a record */
 } fake_c1_t;
 
 extern fake_c1_t fake_c1;
@@ -41,6 +45,7 @@ extern fake_c1_t fake_c1;
  * contents if keep_shm (a core-0 restart with a surviving shared area). */
 void fake_reset(bool keep_shm);
 void fake_clock_advance_ms(uint32_t ms);
+void fake_clock_set_us(uint64_t us); /* e.g. just below 2^64: time-wrap tests */
 uint64_t fake_now_us(void);
 duet_shm_ctrl_t *fake_ctrl(void);
 /* Core-1 memory at addr (len bytes) or NULL if outside the fake window. */

@@ -5,7 +5,10 @@
  * Covers: boot -> RUNNING (and what the loader copied), epochs, crash -> CRASHED ->
  * RECOVERING with doubling backoff, crash-loop limit, recovery off/once, hang and boot
  * timeout, stale crash records and stale acks of older epochs, a dead core 1, exit,
- * stop, log drain, linked programs, and the loader's TOCTOU re-hash.
+ * stop, log drain, linked programs, and the loader's TOCTOU re-hash. Then wrap-arounds
+ * (epoch, heartbeat counter, the port clock), hostile shared memory (a future-dated
+ * crash record, oversized/short log records), port calls failing halfway through a
+ * start, a core 1 gone without a record, and the security floor of factory adoption.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "duet/ring.h"
 #include "harness.h"
 #include "sup_int.h"
 
@@ -485,9 +489,211 @@ static void test_loader_refuses_flash_changed_after_verification(void **st)
     uint8_t z = 0x00;
     assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, info.payload_offset + 7, &z, 1), DUET_OK);
     assert_int_equal(loader_copy_slot(0, &info), DUET_ERR_IMG_BAD_HASH);
+    /* The copy pass re-checks the layout it relies on: a segment whose file range
+     * leaves the protected part (a corrupted info) is refused before any write. */
+    duet_img_info_t bad = info;
+    bad.segs[0].is_size = info.protected_size;
+    unsigned writes = fake_c1.writes;
+    assert_int_equal(loader_copy_slot(0, &bad), DUET_ERR_IMG_SEG_FILE_RANGE);
+    assert_int_equal(fake_c1.writes, writes);
     /* And through the supervisor: the slot no longer verifies, nothing starts. */
     assert_int_equal(duet_sup_start(&sup), DUET_ERR_NO_IMAGE);
     assert_int_equal(fake_c1.starts, 0);
+}
+
+/* ---- review additions: wrap, hostile shared memory, failing port calls -------------- */
+
+static void test_sup_epoch_skips_zero_when_it_wraps(void **st)
+{
+    (void)st;
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    start_running(&cfg);
+    /* The shared area survives a core-0 restart holding the last possible epoch. */
+    fake_ctrl()->sc_epoch = UINT32_MAX;
+    fake_reset(true);
+    assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
+    assert_int_equal(duet_sup_start(&sup), DUET_OK);
+    assert_int_equal(sup.epoch, 1); /* 0 means "no epoch" to core 1 and the rings */
+    assert_int_equal(fake_ctrl()->sc_epoch, 1);
+    h_boot(&sup);
+    h_run(&sup, 1000, 100);
+    assert_int_equal(state(), DUET_SUP_RUNNING);
+}
+
+static void test_sup_heartbeat_counter_wrap_is_not_a_hang(void **st)
+{
+    (void)st;
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    start_running(&cfg);
+    fake_ctrl()->sc_heartbeat = UINT32_MAX - 7u; /* a long-running program */
+    h_step(&sup, 100);
+    h_run(&sup, 2000, 100); /* 20 beats: the counter wraps through 0 */
+    assert_true(fake_ctrl()->sc_heartbeat < 100u);
+    assert_int_equal(state(), DUET_SUP_RUNNING);
+    assert_int_equal(h_count(DUET_EV_HANG), 0);
+}
+
+static void test_sup_clock_wrap_keeps_deadlines_and_backoff(void **st)
+{
+    (void)st;
+    /* The port's clock starts at an arbitrary value: here 50 ms before it wraps. */
+    fake_clock_set_us(UINT64_MAX - 50000u);
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    start_running(&cfg);
+    h_run(&sup, 300, 50); /* across the wrap: heartbeats keep it alive */
+    assert_int_equal(state(), DUET_SUP_RUNNING);
+    fake_clock_set_us(UINT64_MAX - 20000u);
+    fake_c1_heartbeat(1);
+    h_step(&sup, 1);
+    fake_c1_crash(DUET_CRASH_PANIC, 0);
+    h_step(&sup, 1);
+    assert_int_equal(state(), DUET_SUP_RECOVERING);
+    h_step(&sup, 10); /* before the wrap: the deadline (after it) has not come */
+    assert_int_equal(state(), DUET_SUP_RECOVERING);
+    h_step(&sup, 89); /* after the wrap, 1 ms before the 100 ms backoff ends */
+    assert_int_equal(state(), DUET_SUP_RECOVERING);
+    h_step(&sup, 1);
+    assert_int_equal(state(), DUET_SUP_LOADING);
+    h_boot(&sup);
+    h_step(&sup, 500); /* heartbeat deadline measured across the wrap too */
+    assert_int_equal(state(), DUET_SUP_RUNNING);
+    h_step(&sup, 1);
+    assert_int_equal(h_count(DUET_EV_HANG), 1);
+}
+
+static void test_sup_future_dated_crash_record_does_not_fail_the_next_run(void **st)
+{
+    (void)st;
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    start_running(&cfg);
+    /* Core 1 scribbles a valid-looking record for the NEXT epoch over shared memory. */
+    fake_c1_crash(DUET_CRASH_PANIC, sup.epoch + 1u);
+    h_run(&sup, 500, 100);
+    assert_int_equal(state(), DUET_SUP_RUNNING); /* not this run's record */
+    assert_int_equal(duet_sup_restart(&sup), DUET_OK);
+    h_boot(&sup); /* the new run (that epoch) must not be failed by it */
+    h_run(&sup, 1000, 100);
+    assert_int_equal(state(), DUET_SUP_RUNNING);
+    assert_int_equal(h_count(DUET_EV_CRASH), 0);
+}
+
+static void test_sup_port_failure_midway_through_start_never_claims_running(void **st)
+{
+    (void)st;
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
+    duet_sup_status_t s;
+    /* 1. The release of core 1 fails. */
+    fake_c1.fail_start = DUET_ERR_IO;
+    assert_int_equal(duet_sup_start(&sup), DUET_ERR_IO);
+    duet_sup_get_status(&sup, &s);
+    assert_int_equal(s.state, DUET_SUP_OFFLINE);
+    assert_int_equal(s.last_err, DUET_ERR_IO);
+    assert_false(fake_c1.running);
+    h_step(&sup, 5000); /* no boot deadline, no hang for a run that never started */
+    assert_int_equal(state(), DUET_SUP_OFFLINE);
+    assert_int_equal(h_count(DUET_EV_HANG), 0);
+    /* 2. Copying into core-1 memory fails halfway. */
+    fake_c1.fail_start = DUET_OK;
+    fake_c1.fail_write_at = fake_c1.writes + 2u;
+    assert_int_equal(duet_sup_start(&sup), DUET_ERR_IO);
+    assert_int_equal(state(), DUET_SUP_OFFLINE);
+    assert_int_equal(fake_c1.starts, 0);
+    /* 3. Both fixed: a start works, with a fresh epoch. */
+    fake_c1.fail_write_at = 0;
+    uint32_t epoch = sup.epoch;
+    assert_int_equal(duet_sup_start(&sup), DUET_OK);
+    assert_int_not_equal(sup.epoch, epoch);
+    h_boot(&sup);
+    /* 4. The automatic restart after a crash fails: down, not LOADING or RUNNING. */
+    fake_c1_crash(DUET_CRASH_PANIC, 0);
+    h_step(&sup, 1);
+    assert_int_equal(state(), DUET_SUP_RECOVERING);
+    fake_c1.fail_start = DUET_ERR_IO;
+    h_step(&sup, 100);
+    duet_sup_get_status(&sup, &s);
+    assert_int_equal(s.state, DUET_SUP_OFFLINE);
+    assert_int_equal(s.last_err, DUET_ERR_IO);
+    assert_false(fake_c1.running);
+}
+
+static void test_sup_core1_gone_without_any_record(void **st)
+{
+    (void)st;
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    cfg.recovery = DUET_RECOVERY_OFF;
+    start_running(&cfg);
+    fake_c1.vanish = true; /* the port sees it gone but writes nothing */
+    h_step(&sup, 1);
+    assert_int_equal(state(), DUET_SUP_CRASHED);
+    duet_sup_status_t s;
+    duet_sup_get_status(&sup, &s);
+    assert_true(s.has_crash);
+    assert_int_equal(s.last_crash.cr_reason, DUET_CRASH_KILLED);
+    assert_int_equal(s.last_crash.cr_epoch, sup.epoch);
+    assert_int_equal(fake_ctrl()->sc_crash.cr_magic, DUET_CRASH_MAGIC);
+}
+
+/* Log records are core-1 input: longer than a line, shorter than a header, odd levels. */
+static void test_sup_hostile_log_records(void **st)
+{
+    (void)st;
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    start_running(&cfg);
+    void *ring;
+    size_t fp;
+    duet_ring_t r;
+    assert_int_equal(duet_shm_log_ring(fake_ctrl(), FAKE_SHM_SIZE, &ring, &fp), DUET_OK);
+    assert_int_equal(duet_ring_attach_producer(&r, ring, fp, fake_ctrl()->sc_epoch), DUET_OK);
+    uint8_t msg[8 + 400];
+    duet_log_rec_t rec = {0, 77, {0, 0, 0}}; /* unknown level */
+    memcpy(msg, &rec, sizeof(rec));
+    memset(msg + sizeof(rec), 'a', sizeof(msg) - sizeof(rec));
+    assert_int_equal(duet_ring_send(&r, msg, 3), DUET_OK); /* not even a header */
+    assert_int_equal(duet_ring_send(&r, msg, sizeof(msg)), DUET_OK);
+    h_step(&sup, 1);
+    assert_int_equal(h_count(DUET_EV_LOG), 1);
+    const duet_sup_event_t *ev = NULL;
+    for (unsigned i = 0; i < h_events.n; i++)
+        if (h_events.ev[i].type == DUET_EV_LOG)
+            ev = &h_events.ev[i];
+    assert_non_null(ev);
+    assert_int_equal(ev->level, DUET_LOG_INFO);
+    assert_int_equal(ev->text_len, 255);
+    assert_int_equal(strlen(h_events.last_log), 255);
+    assert_int_equal(state(), DUET_SUP_RUNNING);
+}
+
+static void test_sup_adoption_keeps_lower_counter_out(void **st)
+{
+    (void)st;
+    /* Factory state: A has counter 5, B an older image with counter 3. */
+    h_img_t a5 = h_image(5, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    h_img_t b3 = h_image(3, 3, DUET_CHIP_HOST, H_KEY_TEST);
+    h_provision(0, &a5);
+    h_provision(1, &b3);
+    duet_sup_config_t cfg;
+    h_config(&cfg);
+    start_running(&cfg);
+    assert_true(h_loaded(&a5));
+    duet_slot_rec_t rec;
+    assert_int_equal(duet_slot_load(&rec, NULL), DUET_OK);
+    assert_int_equal(rec.sr_min_security, 5);
+    assert_int_equal(rec.sr_status[0], DUET_SLOT_CONFIRMED);
+    assert_int_equal(rec.sr_status[1], DUET_SLOT_EMPTY); /* below the floor */
+    duet_sup_status_t s;
+    duet_sup_get_status(&sup, &s);
+    assert_false(s.slot_valid[1]);
+    assert_int_equal(duet_sup_rollback(&sup), DUET_ERR_NO_IMAGE);
+    h_image_free(&a5);
+    h_image_free(&b3);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -515,6 +721,14 @@ int main(void)
         T(test_sup_drains_core1_log),
         T(test_sup_start_linked_program),
         T(test_loader_refuses_flash_changed_after_verification),
+        T(test_sup_epoch_skips_zero_when_it_wraps),
+        T(test_sup_heartbeat_counter_wrap_is_not_a_hang),
+        T(test_sup_clock_wrap_keeps_deadlines_and_backoff),
+        T(test_sup_future_dated_crash_record_does_not_fail_the_next_run),
+        T(test_sup_port_failure_midway_through_start_never_claims_running),
+        T(test_sup_core1_gone_without_any_record),
+        T(test_sup_hostile_log_records),
+        T(test_sup_adoption_keeps_lower_counter_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@ static const struct {
     {"keygen", cmd_keygen, "make a P-256 signing key pair (private + public PEM)"},
     {"sign", cmd_sign, "add or replace an image's signature"},
     {"sim", cmd_sim, "run the simulator (duet-sim) with the given arguments"},
+    {"flash", cmd_flash, "write an image into slot a|b of a device (parttool.py) or simulator"},
     {"push", cmd_push, "upload an image to a device/simulator over HTTP"},
     {"status", cmd_status, "show a device's status (GET /api/status)"},
     {"crash", cmd_crash, "decode a crash record (device or file), symbolized with --elf"},

@@ -42,14 +42,12 @@ static int take(void)
 
 int duet_arch_doorbell_wait(uint32_t timeout_us)
 {
-    if (take())
-        return 1;
-    if (timeout_us == 0)
-        return 0;
+    /* One loop for both cases: timeout 0 takes once and stops (elapsed < 0 is false). */
     uint64_t start = duet_arch_time_us();
-    while (duet_arch_time_us() - start < timeout_us)
+    do {
         if (take())
             return 1;
+    } while (duet_arch_time_us() - start < timeout_us);
     return 0;
 }
 

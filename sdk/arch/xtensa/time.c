@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 
+#include "duet/app.h"
 #include "duet/rt_arch.h"
 #include "xt_priv.h"
 
@@ -41,10 +42,15 @@ static uint64_t systimer_ticks(void)
         uint32_t hi2 = XT_REG(DUET_S3_SYSTIMER_UNIT0_VALUE_HI_REG) & DUET_S3_SYSTIMER_VALUE_HI_MASK;
         if (hi == hi2) {
             uint64_t t = ((uint64_t)hi << 32) | lo;
-            /* Two snapshots taken by different cores may interleave: never go back. */
+            /* Two snapshots taken by different cores may interleave: never go back. The
+             * 64-bit s_last_ticks is two words: with interrupts on, an ISR reading the
+             * time between them could pair halves of two values (a jump of 2^32 ticks). */
+            uint32_t ps;
+            __asm__ volatile("rsil %0, 15" : "=a"(ps)::"memory");
             if (t < s_last_ticks)
                 t = s_last_ticks;
             s_last_ticks = t;
+            __asm__ volatile("wsr %0, ps\n\trsync" ::"a"(ps) : "memory");
             return t;
         }
     }
@@ -54,3 +60,21 @@ uint64_t duet_arch_time_us(void)
 {
     return systimer_ticks() / DUET_S3_SYSTIMER_TICKS_PER_US;
 }
+
+#if DUET_XT_MEASURE_CPU_HZ
+/* CCOUNT rate over 500 us of SYSTIMER: the CPU clock core 0 left us (DFS may change it
+ * later; facts §6), published for core 0 and for cycle-to-time conversions. Opt-in
+ * (duet_add_program(... CPU_HZ)) because it costs 500 us of start-up; without it
+ * sc_c1_cpu_hz stays 0 ("not measured"). */
+void duet_xt_publish_cpu_hz(void)
+{
+    duet_shm_ctrl_t *c = duet_rt_ctrl();
+    if (c == NULL)
+        return;
+    uint64_t t0 = duet_arch_time_us();
+    uint32_t c0 = duet_xt_ccount();
+    while (duet_arch_time_us() - t0 < 500u) {
+    }
+    __atomic_store_n(&c->sc_c1_cpu_hz, (duet_xt_ccount() - c0) * 2000u, __ATOMIC_RELEASE);
+}
+#endif

@@ -9,12 +9,14 @@
  *                       common fatal path, level-1 interrupt save/dispatch/restore
  *
  * Windowed ABI (__XTENSA_WINDOWED_ABI__, xtensa-esp32s3-elf-gcc): real window
- * overflow/underflow handlers; before calling C from an exception or interrupt the
+ * overflow/underflow handlers and the alloca (MOVSP) handler in the gap after
+ * WindowUnderflow4; before calling C from an exception or interrupt the
  * register windows are spilled to the stack (the rotw/a12 walk), so C runs with only its
  * own frame live and a backtrace can walk the stack. Call0 ABI (lx106 CI check, or an S3
  * program built with -mabi=call0): PS.WOE stays 0, window slots are fatal stubs, no spill.
  *
- * Fatal path: save a0..a15 and the exception registers into duet_xt_fault_frame (no
+ * Fatal path: enter exception mode (PS.EXCM = 1, so reading a4..a15 cannot raise a window
+ * exception), save a0..a15 and the exception registers into duet_xt_fault_frame (no
  * stack used), disable the stack watchpoint, refuse re-entry (a fault inside the fault
  * path halts at once), switch to a private fault stack and call duet_xt_fault (fault.c),
  * which writes the crash record, sets CRASHED, rings core 0 and halts. Nothing returns.
@@ -49,6 +51,31 @@ _duet_WindowUnderflow4:
     l32e    a2, a5, -8
     l32e    a3, a5, -4
     rfwu
+
+/* Alloca exception (EXCCAUSE 5, from .Luser_exception): MOVSP found the caller's frame
+ * spilled, so its base save area sits below the OLD sp and would be lost when the sp
+ * moves. Reload the caller's registers with the underflow handler of its call size
+ * (found in bits 31:30 of the MOVSP function's a0), make RFWU return to the MOVSP
+ * function's window (PS.OWB) and re-execute the MOVSP, which then succeeds. GCC emits
+ * MOVSP for alloca() and variable-length arrays. In: a0 scratch (original in EXCSAVE1),
+ * every other register as interrupted, PS.EXCM = 1. 45 bytes: fits before 0x80; the
+ * BBCI targets are within their 8-bit reach only from here. */
+_duet_alloca:
+    XT_RSR  0, XT_SR_WINDOWBASE     /* WB of the MOVSP function */
+    rotw    -1                      /* ... now its a4; a0..a3 are scratch (spilled caller) */
+    rsr     a2, ps
+    extui   a3, a2, 8, 4            /* PS.OWB (corebits.h PS_OWB_SHIFT 8, 4 bits) */
+    xor     a3, a3, a4
+    slli    a3, a3, 8
+    xor     a2, a2, a3              /* PS.OWB := that WB */
+    wsr     a2, ps
+    rsync
+    XT_RSR  4, XT_SR_EXCSAVE1       /* the MOVSP function's a0: caller's call size */
+    bbci.l  a4, 31, _duet_WindowUnderflow4  /* 01: call4 */
+    rotw    -1
+    bbci.l  a8, 30, _duet_WindowUnderflow8  /* 10: call8 */
+    rotw    -1
+    j       _duet_WindowUnderflow12         /* 11: call12 */
     .org    XT_VECOFS_WINDOW_OF8
 _duet_WindowOverflow8:
     s32e    a0, a9, -16
@@ -164,44 +191,78 @@ _duet_WindowUnderflow12:
     .section .text.duet_vectors, "ax"
     .align  4
 
-/* User exception: EXCCAUSE 4 is a level-1 interrupt, everything else is fatal. */
+/* User exception: EXCCAUSE 4 is a level-1 interrupt, 5 (windowed) an alloca, everything
+ * else is fatal. */
 .Luser_exception:
     rsr     a0, exccause
     beqi    a0, XT_EXCCAUSE_LEVEL1_INTERRUPT, .Llevel1
-    j       .Lfatal_user
+#ifdef __XTENSA_WINDOWED_ABI__
+    bnei    a0, XT_EXCCAUSE_ALLOCA, .Lfatal_user
+    j       _duet_alloca
+#endif
 
-/* Fatal stub: a0 = frame, save a2 first (free it), then the original a0 from the
- * level's EXCSAVE, its EPC and PS/EPS, and the kind. Only a0..a2 are used. */
-.macro FATAL_STUB label, kind, excsave, epc, pssr
+/* Fatal entries. Each one: a0 = frame, save a2 (frees it), a2 = kind. Level-1 class
+ * entries (user, kernel, double, call0 window slots) share the EXCSAVE1/EPC1/PS reads
+ * (.Lfatal_l1); levels 2..7 read their own EXCSAVEn/EPCn/EPSn (FATAL_HI) and share the
+ * rest (.Lfatal_hi). Before .Lfatal_common only a0..a3 are used. */
+.macro FATAL_L1 label, kind
 \label:
     movi    a0, duet_xt_fault_frame
     s32i    a2, a0, XF_A0 + 8
-    XT_RSR  2, \excsave
+    movi    a2, \kind
+    j       .Lfatal_l1
+.endm
+.macro FATAL_HI label, kind, level
+\label:
+    movi    a0, duet_xt_fault_frame
+    s32i    a2, a0, XF_A0 + 8
+    XT_RSR  2, XT_SR_EXCSAVE(\level)
     s32i    a2, a0, XF_A0
-    XT_RSR  2, \epc
+    XT_RSR  2, XT_SR_EPC(\level)
     s32i    a2, a0, XF_PC
-    XT_RSR  2, \pssr
+    XT_RSR  2, XT_SR_EPS(\level)
     s32i    a2, a0, XF_PS
     movi    a2, \kind
-    s32i    a2, a0, XF_KIND
-    j       .Lfatal_common
+    j       .Lfatal_hi
 .endm
 
-    FATAL_STUB .Lfatal_user,   XT_KIND_USER,   XT_SR_EXCSAVE1, XT_SR_EPC1, XT_SR_PS
-    FATAL_STUB .Lfatal_kernel, XT_KIND_KERNEL, XT_SR_EXCSAVE1, XT_SR_EPC1, XT_SR_PS
-    FATAL_STUB .Lfatal_double, XT_KIND_DOUBLE, XT_SR_EXCSAVE1, XT_SR_EPC1, XT_SR_PS
-    FATAL_STUB .Lfatal_window, XT_KIND_WINDOW, XT_SR_EXCSAVE1, XT_SR_EPC1, XT_SR_PS
-    FATAL_STUB .Lfatal_level2, XT_KIND_LEVEL,  XT_SR_EXCSAVE(2), XT_SR_EPC(2), XT_SR_EPS(2)
-    FATAL_STUB .Lfatal_level3, XT_KIND_LEVEL,  XT_SR_EXCSAVE(3), XT_SR_EPC(3), XT_SR_EPS(3)
-    FATAL_STUB .Lfatal_level4, XT_KIND_LEVEL,  XT_SR_EXCSAVE(4), XT_SR_EPC(4), XT_SR_EPS(4)
-    FATAL_STUB .Lfatal_level5, XT_KIND_LEVEL,  XT_SR_EXCSAVE(5), XT_SR_EPC(5), XT_SR_EPS(5)
-    FATAL_STUB .Lfatal_debug,  XT_KIND_DEBUG,  XT_SR_EXCSAVE(6), XT_SR_EPC(6), XT_SR_EPS(6)
-    FATAL_STUB .Lfatal_nmi,    XT_KIND_NMI,    XT_SR_EXCSAVE(7), XT_SR_EPC(7), XT_SR_EPS(7)
+    FATAL_L1 .Lfatal_user,   XT_KIND_USER
+    FATAL_L1 .Lfatal_kernel, XT_KIND_KERNEL
+    FATAL_L1 .Lfatal_double, XT_KIND_DOUBLE
+#ifndef __XTENSA_WINDOWED_ABI__
+    FATAL_L1 .Lfatal_window, XT_KIND_WINDOW
+#endif
+    FATAL_HI .Lfatal_level2, XT_KIND_LEVEL, 2
+    FATAL_HI .Lfatal_level3, XT_KIND_LEVEL, 3
+    FATAL_HI .Lfatal_level4, XT_KIND_LEVEL, 4
+    FATAL_HI .Lfatal_level5, XT_KIND_LEVEL, 5
+    FATAL_HI .Lfatal_debug,  XT_KIND_DEBUG, XT_DEBUG_LEVEL
+    FATAL_HI .Lfatal_nmi,    XT_KIND_NMI,   XT_NMI_LEVEL
+
+.Lfatal_l1:
+    s32i    a2, a0, XF_KIND
+    XT_RSR  2, XT_SR_EXCSAVE1
+    s32i    a2, a0, XF_A0
+    rsr     a2, epc1
+    s32i    a2, a0, XF_PC
+    rsr     a2, ps
+    s32i    a2, a0, XF_PS
+    j       .Lfatal_common
+.Lfatal_hi:
+    s32i    a2, a0, XF_KIND
+    /* fall through */
 
 /* Common fatal path. In: a0 = &duet_xt_fault_frame, a2 saved. */
 .Lfatal_common:
     s32i    a1, a0, XF_A0 + 4
     s32i    a3, a0, XF_A0 + 12
+    /* Exception mode with everything maskable masked BEFORE a4..a15 are read: levels
+     * 2..7 enter with PS.EXCM as interrupted (usually 0) and PS.WOE = 1, and a read of
+     * a4..a15 could then raise a window overflow that spills through an unchecked (in a
+     * stack overflow: out-of-window) sp. With EXCM = 1 no window exception is raised. */
+    movi    a2, XT_PS_EXCM | XT_PS_INTLEVEL(15)
+    wsr     a2, ps
+    rsync
     s32i    a4, a0, XF_A0 + 16
     s32i    a5, a0, XF_A0 + 20
     s32i    a6, a0, XF_A0 + 24
@@ -241,13 +302,17 @@ _duet_WindowUnderflow12:
 1:
 #ifdef __XTENSA_WINDOWED_ABI__
     /* Spill the live windows to their stack frames so fault.c can walk them, but only
-     * when [a1 - 16, a1] lies inside the program stack: a spill through a wild sp would
-     * write outside the window (core 0's heap). */
+     * when [a1 - 16, a1] lies inside the program stack (a spill through a wild sp would
+     * write outside the window: core 0's heap), and not after a double exception (the
+     * window machinery itself faulted: spilling again would re-fault). */
+    l32i    a2, a0, XF_KIND
+    beqi    a2, XT_KIND_DOUBLE, 2f
     movi    a3, _duet_stack_limit
     addi    a2, a1, -16
     bltu    a2, a3, 2f
     movi    a3, _duet_stack_top
     bltu    a3, a1, 2f
+    /* Overflow exceptions need EXCM = 0 and WOE = 1 (xtensa_context.S, SPILL_ALL_WINDOWS). */
     movi    a2, XT_PS_WOE | XT_PS_UM | XT_PS_INTLEVEL(15)
     wsr     a2, ps
     rsync
@@ -325,6 +390,8 @@ _duet_WindowUnderflow12:
     wsr     a2, ps
     rsync
 #endif
+    /* a4..a11 always; a12..a15 only windowed: callx4 hands them to the callee as its
+     * a8..a11, while a call0 C function preserves a12..a15 itself (callee-saved). */
     s32i    a4, a0, XI_A0 + 16
     s32i    a5, a0, XI_A0 + 20
     s32i    a6, a0, XI_A0 + 24
@@ -333,17 +400,24 @@ _duet_WindowUnderflow12:
     s32i    a9, a0, XI_A0 + 36
     s32i    a10, a0, XI_A0 + 40
     s32i    a11, a0, XI_A0 + 44
+#ifdef __XTENSA_WINDOWED_ABI__
     s32i    a12, a0, XI_A0 + 48
     s32i    a13, a0, XI_A0 + 52
     s32i    a14, a0, XI_A0 + 56
     s32i    a15, a0, XI_A0 + 60
+#endif
     rsr     a2, sar
     s32i    a2, a0, XI_SAR
     XT_RSR  2, XT_SR_LBEG
     s32i    a2, a0, XI_LBEG
     XT_RSR  2, XT_SR_LEND
     s32i    a2, a0, XI_LEND
-    XT_RSR  2, XT_SR_LCOUNT
+    /* LCOUNT is saved AND zeroed (as xtensa_context.S does with XSR): with the
+     * interrupted loop's count still live, handler code that runs through the
+     * interrupted LEND address (e.g. memcpy, interrupted inside memcpy) would jump back
+     * to the interrupted LBEG. */
+    movi    a2, 0
+    XT_XSR  2, XT_SR_LCOUNT
     s32i    a2, a0, XI_LCOUNT
     XT_RSR  2, XT_SR_SCOMPARE1
     s32i    a2, a0, XI_SCOMPARE1
@@ -382,10 +456,12 @@ _duet_WindowUnderflow12:
     l32i    a9, a1, XI_A0 + 36
     l32i    a10, a1, XI_A0 + 40
     l32i    a11, a1, XI_A0 + 44
+#ifdef __XTENSA_WINDOWED_ABI__
     l32i    a12, a1, XI_A0 + 48
     l32i    a13, a1, XI_A0 + 52
     l32i    a14, a1, XI_A0 + 56
     l32i    a15, a1, XI_A0 + 60
+#endif
     l32i    a1, a1, XI_A0 + 4
     rfe
 

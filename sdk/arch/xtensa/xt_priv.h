@@ -21,7 +21,17 @@ extern char _duet_text_start[], _duet_text_end[];
 extern char _duet_bss_start[], _duet_bss_end[];
 extern char _duet_data_start[], _duet_data_end[], _duet_data_load[];
 extern char _duet_shm_base[], _duet_shm_size[];
-extern char _duet_build_id_note[], _duet_build_id_note_end[];
+extern char _duet_build_id[], _duet_build_id_note_end[];
+
+/* Build options, 0 unless defined (sdk/cmake/xtensa sets DUET_XT_MEASURE_CPU_HZ):
+ * measure the CPU clock at boot (time.c), copy .data from its load address (boot.c;
+ * only layouts whose .data is not loaded in place need it, the RAM script has none). */
+#ifndef DUET_XT_MEASURE_CPU_HZ
+#define DUET_XT_MEASURE_CPU_HZ 0
+#endif
+#ifndef DUET_XT_COPY_DATA
+#define DUET_XT_COPY_DATA 0
+#endif
 
 /** Bytes at the stack limit watched by DBREAK0 and filled with the canary. */
 #define XT_STACK_GUARD 32u
@@ -46,5 +56,8 @@ void duet_xt_intr_dispatch(void);
 
 /* time.c */
 uint32_t duet_xt_ccount(void);
+/** Measure CCOUNT against SYSTIMER for 500 us and store it in sc_c1_cpu_hz (only built
+ *  with DUET_XT_MEASURE_CPU_HZ). */
+void duet_xt_publish_cpu_hz(void);
 
 #endif /* DUET_XT_PRIV_H */

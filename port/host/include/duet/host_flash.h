@@ -20,6 +20,8 @@
  *     erased), modelling an operation interrupted in the middle.
  * After a cut the "device is dead": every later write/erase fails with DUET_ERR_IO
  * (reads keep working so a test can look). duet_host_flash_open() again = reboot.
+ * Lying flash (not a power cut): drop_writes(n): the next n writes report success but
+ * program nothing, so tests can check that callers read back what they rely on.
  *
  * Single-threaded, process-global state (like every port): one open flash at a time.
  */
@@ -62,6 +64,8 @@ void duet_host_flash_close(void);
 void duet_host_flash_cut_after_bytes(uint64_t n);
 /** The n-th (1-based) write/erase op from now fails; torn = it does half its work. */
 void duet_host_flash_fail_op(uint64_t n, bool torn);
+/** The next n write ops return DUET_OK without programming anything. */
+void duet_host_flash_drop_writes(uint64_t n);
 /** Remove pending fault injection (a dead device stays dead until reopened). */
 void duet_host_flash_fault_clear(void);
 /** True once an injected cut has happened. */

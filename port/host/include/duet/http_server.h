@@ -9,8 +9,14 @@
  *     (414 / 431), at most DUET_HTTP_MAX_HEADERS headers (431), Content-Length must be a
  *     plain decimal < 2^32 (400 / 413); Transfer-Encoding (chunked) is refused (411)
  *     because uploads need their size up front;
- *   - every socket read/write has a timeout (io_timeout_ms), so a stalled client costs
- *     at most that long; one connection per request ("Connection: close");
+ *   - the request line and headers must arrive within io_timeout_ms in total (else
+ *     408 or a silent close), however slowly they trickle; every body read and every
+ *     write has its own io_timeout_ms; after the answer the server half-closes and
+ *     swallows what the client still sends (an unread body) for at most 2 s in total,
+ *     so the answer is not lost to a connection reset; header lines with a NUL byte
+ *     are refused (400); one connection per request ("Connection: close"). A client
+ *     that keeps a body upload trickling holds the one server thread for as long as
+ *     it does (a simulator limit);
  *   - bodies are streamed: the handler's recv() reads straight from the socket, never
  *     past Content-Length; "Expect: 100-continue" is answered only when the handler
  *     starts reading, so a refused upload (401/411/413) is refused before it is sent.

@@ -163,8 +163,10 @@
 /* ---- duet choices (not hardware facts; agreed with the core-0 port) ------------------
  * FROM_CPU_INTR0 belongs to IDF (crosscore); 1..3 are free in unicore builds (facts §6).
  * Core 1 -> core 0 uses FROM_CPU_INTR2, core 0 -> core 1 uses FROM_CPU_INTR3; core 1
- * routes its doorbell to CPU interrupt 17 (level 1, level-triggered). Override with
- * -D on the compiler command line if the core-0 side (Kconfig) is configured otherwise. */
+ * routes its doorbell to CPU interrupt 17 (level 1, level-triggered). Defaults = the
+ * Kconfig defaults (CONFIG_DUET_DOORBELL_TO_CORE0/1; tests/agreement checks). Override
+ * with duet_add_program(... DOORBELL_TO_C0 n DOORBELL_TO_C1 m DOORBELL_INUM k), which
+ * defines these for the SDK library and the program alike. */
 #ifndef DUET_S3_DOORBELL_TO_C0
 #define DUET_S3_DOORBELL_TO_C0 2u
 #endif
