@@ -20,6 +20,7 @@ void sup_health_reset(duet_sup_t *s, uint64_t now)
     s->first_hb_us = 0;
     s->last_hb = sup_ld(&sup_ctrl(s)->sc_heartbeat);
     s->hb_at_boot = s->last_hb;
+    s->hb_changes = 0;
 }
 
 /* Copy the shared record (cr_magic already checked with acquire) and sanitise it. */
@@ -147,15 +148,20 @@ void sup_health_poll(duet_sup_t *s, uint64_t now)
     if (hb != s->last_hb) {
         s->last_hb = hb;
         s->last_hb_us = now;
+        if (s->hb_changes != UINT32_MAX)
+            s->hb_changes++;
         if (s->first_hb_us == 0)
             s->first_hb_us = now;
     } else if (now - s->last_hb_us > sup_ms(s->cfg.heartbeat_timeout_ms)) {
         on_hang(s, now, "heartbeat timeout");
         return;
     }
+    /* Confirm only after N heartbeats seen on N separate polls: a program that writes a
+     * large value into sc_heartbeat once must not confirm itself. */
     int slot = s->running_slot;
     if (slot >= 0 && slot < (int)DUET_SLOT_COUNT && s->rec.sr_status[slot] == DUET_SLOT_PENDING &&
-        hb - s->hb_at_boot >= s->cfg.confirm_heartbeats && s->first_hb_us != 0) {
+        hb - s->hb_at_boot >= s->cfg.confirm_heartbeats &&
+        s->hb_changes >= s->cfg.confirm_heartbeats && s->first_hb_us != 0) {
         duet_err_t e = sup_slots_confirm(s);
         if (e != DUET_OK)
             s->last_err = e; /* retried on the next poll */

@@ -57,6 +57,7 @@ struct duet_sup {
     uint64_t first_hb_us;
     uint32_t last_hb;          /* sc_heartbeat at the last change */
     uint32_t hb_at_boot;       /* sc_heartbeat when core 1 acked the epoch */
+    uint32_t hb_changes;       /* polls that saw the heartbeat move in this run */
     uint32_t progress;
 
     /* recovery */

@@ -81,8 +81,10 @@ static void test_slots_pending_confirmed_after_n_heartbeats(void **st)
 {
     (void)st;
     install_v2();
-    fake_c1_heartbeat(4);
-    h_step(&sup, 10);
+    for (int i = 0; i < 4; i++) {
+        fake_c1_heartbeat(1);
+        h_step(&sup, 10);
+    }
     assert_int_equal(h_count(DUET_EV_CONFIRMED), 0);
     assert_int_equal(journal().sr_status[1], DUET_SLOT_PENDING);
     assert_int_equal(journal().sr_min_security, 1); /* not raised while on trial */
@@ -102,6 +104,23 @@ static void test_slots_pending_confirmed_after_n_heartbeats(void **st)
     assert_int_equal(duet_sup_rollback(&sup), DUET_ERR_IMG_DOWNGRADE);
     assert_int_equal(state(), DUET_SUP_RUNNING);
     assert_true(h_loaded(&v2));
+}
+
+
+/* A trial program cannot confirm itself by writing a large heartbeat value once: the
+ * supervisor wants N heartbeats seen on N separate polls. */
+static void test_slots_heartbeat_jump_does_not_confirm(void **st)
+{
+    (void)st;
+    install_v2();
+    fake_c1_heartbeat(1000);
+    for (int i = 0; i < 3; i++)
+        h_step(&sup, 10); /* heartbeat unchanged on these polls */
+    assert_int_equal(h_count(DUET_EV_CONFIRMED), 0);
+    assert_int_equal(journal().sr_status[1], DUET_SLOT_PENDING);
+    h_run(&sup, 50, 10); /* five more real heartbeats on five polls */
+    assert_int_equal(h_count(DUET_EV_CONFIRMED), 1);
+    assert_int_equal(journal().sr_status[1], DUET_SLOT_CONFIRMED);
 }
 
 static void test_slots_pending_crash_loop_reverts_without_core0_restart(void **st)
@@ -297,6 +316,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_slots_pending_confirmed_after_n_heartbeats),
+        T(test_slots_heartbeat_jump_does_not_confirm),
         T(test_slots_pending_crash_loop_reverts_without_core0_restart),
         T(test_slots_pending_trial_budget_survives_reboots),
         T(test_slots_explicit_rollback_and_back),
