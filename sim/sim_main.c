@@ -5,7 +5,10 @@
  *            [--install IMG]...
  *            [--no-start] [--heartbeat-ms N] [--recovery on|off|once]
  *            [--channel NAME[:SIZE]]... [--duration SEC] [--port-file FILE]
- *            [--status-ms N] [--quiet]
+ *            [--status-ms N] [--quiet] [--key PUB.pem]...
+ *
+ * --key (repeatable) trusts a public key and then REQUIRES every image to carry a valid
+ * signature from one of the trusted keys, as a device configured with keys does.
  *
  * Runs the real supervisor on the host port: core 1 is a child process started from
  * the flash file's active slot; the HTTP API (and web page) is served on
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "duet/crash_fmt.h"
+#include "duet/crypto.h"
 #include "duet/host_port.h"
 #include "duet/port.h"
 #include "sim.h"
@@ -136,6 +140,31 @@ static void status_line(duet_sim_t *sim)
     fflush(stdout);
 }
 
+/* Trust a public key (PEM, DER or raw point); any trusted key makes signatures required. */
+static int load_key(duet_sim_config_t *cfg, const char *path)
+{
+    uint8_t buf[4096];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "duet-sim: --key %s: cannot open\n", path);
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (cfg->sup.key_count == DUET_POLICY_MAX_KEYS) {
+        fprintf(stderr, "duet-sim: at most %d keys\n", DUET_POLICY_MAX_KEYS);
+        return -1;
+    }
+    duet_err_t e = duet_crypto_pubkey_load(buf, n, cfg->sup.keys[cfg->sup.key_count]);
+    if (e != DUET_OK) {
+        fprintf(stderr, "duet-sim: --key %s: %s\n", path, duet_err_str(e));
+        return -1;
+    }
+    cfg->sup.key_count++;
+    cfg->sup.require_signature = true;
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: duet-sim [--flash FILE] [--port N] [--host ADDR] [--token TOKEN]\n"
@@ -143,7 +172,7 @@ static void usage(FILE *f)
           "                [--install IMG]... [--no-start] [--heartbeat-ms N]\n"
           "                [--recovery on|off|once] [--channel NAME[:SIZE]]...\n"
           "                [--duration SEC] [--port-file FILE] [--status-ms N] [--quiet]\n"
-          "                [--verbose]\n",
+          "                [--verbose] [--key PUB.pem]...\n",
           f);
 }
 
@@ -233,6 +262,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--status-ms") == 0) {
             NEED_ARG();
             status_ms = (unsigned)strtoul(v, NULL, 10);
+        } else if (strcmp(a, "--key") == 0) {
+            NEED_ARG();
+            if (load_key(&cfg, v) != 0)
+                return 2;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (strcmp(a, "--verbose") == 0) {
