@@ -16,7 +16,7 @@ deps:
 
 build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build build -j$(JOBS)
+	MAKEFLAGS=--no-print-directory cmake --build build -j$(JOBS)
 
 test: deps
 	scripts/test.sh

@@ -173,6 +173,10 @@ static void hexstr(const uint8_t *p, size_t n, char *out)
 static void addr_line(out_t *o, const duet_crash_fmt_opts_t *opt, const char *label, uint32_t a)
 {
     char sym[160];
+    if (a == UINT32_MAX) { /* the host runtime's mark for a frame outside the program */
+        app(o, "%s0xffffffff  (outside the program: C library / thread start)\n", label);
+        return;
+    }
     if (opt->sym && opt->sym(opt->sym_ctx, a, sym, sizeof(sym)))
         app(o, "%s0x%08lx  %s\n", label, (unsigned long)a, sym);
     else

@@ -15,7 +15,7 @@ echo "duet: missing Debian packages:$missing"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing
+  apt-get install -y -qq $missing
 else
   echo "duet: run:  sudo apt-get install$missing"
   exit 1
