@@ -187,7 +187,8 @@ static duet_err_t provision_locked(duet_sim_t *sim, int slot, const void *img, s
         return DUET_ERR_STATE;
     duet_img_policy_t pol;
     DUET_TRY(duet_sup_policy(&sim->sup, &pol));
-    DUET_TRY(duet_img_verify_buf(img, len, &pol, NULL));
+    duet_img_info_t info;
+    DUET_TRY(duet_img_verify_buf(img, len, &pol, &info));
     uint32_t size = 0, erase = 0;
     DUET_TRY(duet_port_flash_info((duet_area_t)slot, &size, &erase));
     DUET_TRY(duet_port_flash_erase((duet_area_t)slot, 0, size));
@@ -199,6 +200,9 @@ static duet_err_t provision_locked(duet_sim_t *sim, int slot, const void *img, s
     rec.sr_active = (uint8_t)slot;
     rec.sr_status[slot] = DUET_SLOT_CONFIRMED;
     rec.sr_boots[slot] = 0;
+    /* A confirmed image sets the anti-rollback floor, as a confirmation does. */
+    if (info.hdr.ih_security_counter > rec.sr_min_security)
+        rec.sr_min_security = info.hdr.ih_security_counter;
     return duet_slot_store(&rec);
 }
 

@@ -370,8 +370,15 @@ esp_err_t duet_esp_err(duet_err_t e)
 static void autostart_task(void *arg)
 {
     (void)arg;
+    duet_esp_config_t cfg;
+    duet_esp_config_default(&cfg);
+    /* This task runs before app_main, so before the application initialised esp_netif /
+     * lwIP: httpd_start() here would open a socket on an uninitialised TCP/IP stack.
+     * With CONFIG_DUET_HTTP_API the application calls duet_esp_http_start() once its
+     * network is up (Kconfig help of DUET_AUTOSTART). */
+    cfg.http = false;
     /* Errors are logged by duet_esp_start; the application can retry. */
-    (void)duet_esp_start(NULL);
+    (void)duet_esp_start(&cfg);
     vTaskDelete(NULL);
 }
 

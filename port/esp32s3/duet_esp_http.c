@@ -26,6 +26,13 @@
 #include "duet_esp_priv.h"
 
 #define RECV_TIMEOUT_RETRIES 3 /* recv_wait_timeout (5 s default) each */
+/* "Bearer " + token + NUL. The header itself must also fit CONFIG_HTTPD_MAX_REQ_HDR_LEN
+ * (the whole request header block), which the OTA example raises to 1024. */
+#define AUTH_MAX 256
+#ifdef CONFIG_DUET_HTTP_TOKEN
+_Static_assert(sizeof("Bearer " CONFIG_DUET_HTTP_TOKEN) <= AUTH_MAX,
+               "duet: CONFIG_DUET_HTTP_TOKEN is too long for the Authorization buffer (max 248 characters)");
+#endif
 
 static duet_api_t *s_api;
 static httpd_handle_t s_server;
@@ -130,11 +137,13 @@ static esp_err_t handler(httpd_req_t *r)
     memcpy(path, r->uri, plen);
     path[plen] = '\0';
 
-    char auth[160];
+    char auth[AUTH_MAX];
     const char *authp = NULL;
     size_t alen = httpd_req_get_hdr_value_len(r, "Authorization");
-    if (alen > 0 && alen < sizeof auth &&
-        httpd_req_get_hdr_value_str(r, "Authorization", auth, sizeof auth) == ESP_OK)
+    if (alen >= sizeof auth) /* would be a silent 401: say why */
+        ESP_LOGW(DUET_ESP_TAG, "Authorization header of %u bytes ignored (limit %u)", (unsigned)alen,
+                 (unsigned)(sizeof auth - 1));
+    else if (alen > 0 && httpd_req_get_hdr_value_str(r, "Authorization", auth, sizeof auth) == ESP_OK)
         authp = auth;
 
     conn_t c = { .r = r };

@@ -59,6 +59,8 @@ wait_for() { # wait_for EXPR WHAT
 }
 
 wait_for "j.state==='RUNNING' && j.version==='1.0.0'" "v1 running"
+# The provisioned (confirmed) image sets the anti-rollback floor.
+[ "$(json st.json j.min_security_counter)" = 5 ] || fail "provisioning left the floor at $(json st.json j.min_security_counter)"
 "$D" push --url "$URL" --token T --no-progress v2.img >/dev/null || fail "good signed update refused"
 wait_for "j.state==='RUNNING' && j.version==='2.0.0' && j.slots[1].status==='CONFIRMED'" "v2 confirmed"
 wait_for "j.min_security_counter===6" "security floor raised to 6"
