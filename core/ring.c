@@ -137,10 +137,12 @@ duet_err_t duet_ring_init(void *mem, size_t footprint, uint32_t epoch)
 static duet_err_t attach(duet_ring_t *r, void *mem, size_t footprint, uint32_t expected_epoch,
                          int producer)
 {
-    if (r == NULL || mem == NULL || ((uintptr_t)mem & 3u) != 0u ||
+    if (r == NULL)
+        return DUET_ERR_INVAL;
+    memset(r, 0, sizeof(*r)); /* a failed attach leaves an unusable (zeroed) handle */
+    if (mem == NULL || ((uintptr_t)mem & 3u) != 0u ||
         footprint < DUET_RING_HDR_SIZE + DUET_RING_MIN_SIZE)
         return DUET_ERR_INVAL;
-    memset(r, 0, sizeof(*r));
     duet_ring_hdr_t *h = mem;
     DUET_RING_CACHE_INV(mem, DUET_RING_HDR_SIZE);
     if (load_acq(&h->rh_magic) != DUET_RING_MAGIC)

@@ -265,7 +265,7 @@ static int req_recv(void *ctx, void *buf, size_t cap)
     return (int)n;
 }
 
-/* A plain-text error for problems found before a handler runs. */
+/* A small JSON error ({"error":"HTTP",...}) for problems found before a handler runs. */
 static void simple_error(conn_t *c, int status, const char *msg)
 {
     char body[256];
