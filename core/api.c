@@ -84,9 +84,10 @@ int duet_api_http_status(duet_err_t e)
     }
 }
 
-static const char *reason_phrase(int status)
+const char *duet_api_reason_phrase(int status)
 {
     switch (status) {
+    case 100: return "Continue";
     case 200: return "OK";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -97,9 +98,13 @@ static const char *reason_phrase(int status)
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 422: return "Unprocessable Entity";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     case 507: return "Insufficient Storage";
     default: return "Error";
     }
@@ -129,7 +134,7 @@ duet_err_t duet_api_send_error(duet_api_t *api, const duet_api_resp_t *resp, int
     duet_json_str(&j, "error", duet_err_name(e));
     duet_json_u64(&j, "code", (uint64_t)e);
     duet_json_u64(&j, "status", (uint64_t)status);
-    duet_json_str(&j, "reason", reason_phrase(status));
+    duet_json_str(&j, "reason", duet_api_reason_phrase(status));
     duet_json_str(&j, "message", message ? message : duet_err_str(e));
     duet_json_obj_end(&j);
     if (duet_json_finish(&j, &len) != DUET_OK) {

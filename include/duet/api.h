@@ -89,6 +89,8 @@ duet_err_t duet_api_status_json(duet_api_t *api, char *buf, size_t cap, size_t *
 void duet_api_set_lock(duet_api_t *api, void (*lock)(void *), void (*unlock)(void *), void *ctx);
 /** The HTTP status duet_api_handle answers for an error code (e.g. 422 for IMG_*). */
 int duet_api_http_status(duet_err_t e);
+/** Reason phrase for an HTTP status code ("Error" for codes duet does not use). */
+const char *duet_api_reason_phrase(int status);
 /** Write the last crash as JSON ({"valid":false,...} fields if none). Lock as above. */
 duet_err_t duet_api_crash_json(duet_api_t *api, char *buf, size_t cap, size_t *len);
 

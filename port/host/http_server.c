@@ -167,32 +167,6 @@ static int read_line(conn_t *c, char *out, size_t cap)
 
 /* ---- response adapters --------------------------------------------------------------- */
 
-static const char *phrase(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 422: return "Unprocessable Entity";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    case 507: return "Insufficient Storage";
-    default: return "Status";
-    }
-}
-
 static int resp_start(void *ctx, int status, const char *type, long len)
 {
     conn_t *c = ctx;
@@ -208,13 +182,13 @@ static int resp_start(void *ctx, int status, const char *type, long len)
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %ld\r\n"
                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
                      "Connection: close\r\n\r\n",
-                     status, phrase(status), type ? type : "application/octet-stream", len);
+                     status, duet_api_reason_phrase(status), type ? type : "application/octet-stream", len);
     else
         n = snprintf(hdr, sizeof(hdr),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
                      "Connection: close\r\n\r\n",
-                     status, phrase(status), type ? type : "application/octet-stream");
+                     status, duet_api_reason_phrase(status), type ? type : "application/octet-stream");
     if (n < 0 || (size_t)n >= sizeof(hdr))
         return -1;
     return send_all(c, hdr, (size_t)n);
