@@ -23,26 +23,12 @@ static duet_ota_t ota;
 static duet_sup_config_t cfg;
 static h_img_t v1;
 
-static duet_slot_rec_t journal(void)
-{
-    duet_slot_rec_t r;
-    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
-    return r;
-}
-
 static int setup(void **st)
 {
     (void)st;
-    fake_reset(false);
-    h_events_clear();
-    h_flash_new();
     memset(&ota, 0, sizeof(ota));
     v1 = h_image(1, 5, DUET_CHIP_HOST, H_KEY_TEST);
-    h_provision(0, &v1);
-    h_config(&cfg);
-    assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
-    assert_int_equal(duet_sup_start(&sup), DUET_OK);
-    h_boot(&sup);
+    h_start_provisioned(&sup, &cfg, &v1);
     return 0;
 }
 
@@ -50,15 +36,14 @@ static int teardown(void **st)
 {
     (void)st;
     h_image_free(&v1);
-    duet_host_flash_close();
-    unlink(h_flash_path());
+    h_done();
     return 0;
 }
 
 /* An upload was refused: nothing changed. */
 static void assert_untouched(const duet_slot_rec_t *before, unsigned starts)
 {
-    duet_slot_rec_t after = journal();
+    duet_slot_rec_t after = h_journal();
     assert_memory_equal(before, &after, sizeof(after));
     assert_int_equal(fake_c1.starts, starts);
     assert_true(fake_c1.running);
@@ -80,7 +65,7 @@ static void assert_untouched(const duet_slot_rec_t *before, unsigned starts)
 
 static void refused(h_img_t img, duet_err_t want)
 {
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     unsigned starts = fake_c1.starts;
     assert_int_equal(h_ota(&sup, &ota, img.buf, img.len, 256, true), want);
     assert_untouched(&before, starts);
@@ -100,7 +85,7 @@ static void test_ota_good_upload_installs_and_activates(void **st)
     assert_int_equal(info.hdr.ih_ver_major, 2);
     assert_string_equal(info.name, "prog-v2");
     assert_true(h_loaded(&v2));
-    assert_int_equal(journal().sr_active, 1);
+    assert_int_equal(h_journal().sr_active, 1);
     h_boot(&sup);
     h_image_free(&v2);
 }
@@ -113,7 +98,7 @@ static void test_ota_install_without_activate_keeps_running(void **st)
     assert_int_equal(h_ota(&sup, &ota, v2.buf, v2.len, 1000, false), DUET_OK);
     assert_int_equal(fake_c1.starts, starts);
     assert_true(h_loaded(&v1));
-    assert_int_equal(journal().sr_status[1], DUET_SLOT_PENDING);
+    assert_int_equal(h_journal().sr_status[1], DUET_SLOT_PENDING);
     assert_int_equal(duet_sup_restart(&sup), DUET_OK);
     assert_true(h_loaded(&v2));
     h_image_free(&v2);
@@ -164,7 +149,7 @@ static void test_ota_truncated_upload_refused(void **st)
 {
     (void)st;
     h_img_t t = h_image(9, 9, DUET_CHIP_HOST, H_KEY_TEST);
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     unsigned starts = fake_c1.starts;
     /* Announced size, fewer bytes: finish says truncated. */
     assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)t.len), DUET_OK);
@@ -185,7 +170,7 @@ static void test_ota_truncated_upload_refused(void **st)
 static void test_ota_too_big_refused(void **st)
 {
     (void)st;
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     unsigned starts = fake_c1.starts;
     assert_int_equal(duet_ota_begin(&ota, &sup, H_SLOT_SIZE + 1), DUET_ERR_IMG_TOO_BIG);
     /* Unknown size: the bytes stop at the slot end. Feed a valid header first so the
@@ -247,10 +232,10 @@ static void test_ota_header_refusal_keeps_rollback_target(void **st)
     h_boot(&sup);
     h_run(&sup, 1000, 100); /* v2 confirmed; A (v1, same counter) is its rollback target */
     assert_int_equal(duet_sup_inactive_slot(&sup), 0);
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     h_img_t w = h_image(9, 9, DUET_CHIP_ESP32S3, H_KEY_TEST);
     assert_int_equal(h_ota(&sup, &ota, w.buf, w.len, 256, true), DUET_ERR_IMG_WRONG_CHIP);
-    duet_slot_rec_t after = journal();
+    duet_slot_rec_t after = h_journal();
     assert_memory_equal(&before, &after, sizeof(after));
     duet_sup_status_t s;
     duet_sup_get_status(&sup, &s);
@@ -285,7 +270,7 @@ static void test_ota_header_refusal_keeps_rollback_target_at_any_chunking(void *
                {&low, DUET_ERR_IMG_DOWNGRADE},
                {&entry, DUET_ERR_IMG_BAD_ENTRY}};
     static const size_t chunks[] = {1, 3, 95, 97, 150};
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
         for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
             duet_host_flash_stats_t f0, f1;
@@ -298,7 +283,7 @@ static void test_ota_header_refusal_keeps_rollback_target_at_any_chunking(void *
                 fail_msg("image %zu chunk %zu: flash touched by a refused header", b, chunks[c]);
         }
     }
-    duet_slot_rec_t after = journal();
+    duet_slot_rec_t after = h_journal();
     assert_memory_equal(&before, &after, sizeof(after));
     uint8_t *back = malloc(v1.len);
     assert_non_null(back);
@@ -348,7 +333,7 @@ static void test_ota_finish_reads_back_what_was_verified(void **st)
     (void)st;
     h_img_t v2 = h_image(2, 5, DUET_CHIP_HOST, H_KEY_TEST);
     h_img_t v3 = h_image(3, 5, DUET_CHIP_HOST, H_KEY_TEST);
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     unsigned starts = fake_c1.starts;
     assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)v2.len), DUET_OK);
     assert_int_equal(duet_ota_write(&ota, v2.buf, v2.len), DUET_OK);
@@ -393,13 +378,13 @@ static void test_ota_before_first_start_adopts_the_factory_image(void **st)
     assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)low.len), DUET_OK);
     assert_int_equal(duet_ota_write(&ota, low.buf, low.len), DUET_ERR_IMG_DOWNGRADE);
     duet_ota_abort(&ota);
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_status[0], DUET_SLOT_CONFIRMED);
     assert_int_equal(r.sr_min_security, 5);
     assert_int_equal(r.sr_status[1], DUET_SLOT_EMPTY);
     h_img_t v2 = h_image(2, 6, DUET_CHIP_HOST, H_KEY_TEST);
     assert_int_equal(h_ota(&sup, &ota, v2.buf, v2.len, 256, false), DUET_OK);
-    r = journal();
+    r = h_journal();
     assert_int_equal(r.sr_active, 1);
     assert_int_equal(r.sr_status[1], DUET_SLOT_PENDING);
     assert_int_equal(r.sr_status[0], DUET_SLOT_CONFIRMED); /* still the rollback target */

@@ -211,3 +211,28 @@ duet_err_t h_ota(duet_sup_t *s, duet_ota_t *o, const uint8_t *buf, size_t len, s
         duet_ota_abort(o);
     return e;
 }
+
+void h_start_provisioned(duet_sup_t *s, duet_sup_config_t *cfg, const h_img_t *img)
+{
+    fake_reset(false);
+    h_events_clear();
+    h_flash_new();
+    h_provision(0, img);
+    h_config(cfg);
+    assert_int_equal(duet_sup_init(s, cfg), DUET_OK);
+    assert_int_equal(duet_sup_start(s), DUET_OK);
+    h_boot(s);
+}
+
+void h_done(void)
+{
+    duet_host_flash_close();
+    unlink(h_flash_path());
+}
+
+duet_slot_rec_t h_journal(void)
+{
+    duet_slot_rec_t r;
+    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
+    return r;
+}

@@ -60,6 +60,13 @@ void h_events_clear(void);
 void h_step(duet_sup_t *s, uint32_t ms);
 /* Ack the epoch and poll: expects RUNNING afterwards. */
 void h_boot(duet_sup_t *s);
+
+/* The usual fixture: fresh fake core 1, events and flash; 'img' provisioned into slot A;
+ * supervisor initialised with h_config() and booted into it. h_done() closes the flash. */
+void h_start_provisioned(duet_sup_t *s, duet_sup_config_t *cfg, const h_img_t *img);
+void h_done(void);
+/* The slot journal as on flash now. */
+duet_slot_rec_t h_journal(void);
 /* Run for ms in steps of step_ms with a heartbeat each step. */
 void h_run(duet_sup_t *s, uint32_t ms, uint32_t step_ms);
 

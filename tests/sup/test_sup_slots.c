@@ -29,27 +29,13 @@ static duet_sup_state_t state(void)
     return st.state;
 }
 
-static duet_slot_rec_t journal(void)
-{
-    duet_slot_rec_t r;
-    assert_int_equal(duet_slot_load(&r, NULL), DUET_OK);
-    return r;
-}
-
 static int setup(void **st)
 {
     (void)st;
-    fake_reset(false);
-    h_events_clear();
-    h_flash_new();
     memset(&ota, 0, sizeof(ota));
     v1 = h_image(1, 1, DUET_CHIP_HOST, H_KEY_TEST);
     v2 = h_image(2, 2, DUET_CHIP_HOST, H_KEY_TEST);
-    h_provision(0, &v1);
-    h_config(&cfg);
-    assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
-    assert_int_equal(duet_sup_start(&sup), DUET_OK);
-    h_boot(&sup);
+    h_start_provisioned(&sup, &cfg, &v1);
     return 0;
 }
 
@@ -58,8 +44,7 @@ static int teardown(void **st)
     (void)st;
     h_image_free(&v1);
     h_image_free(&v2);
-    duet_host_flash_close();
-    unlink(h_flash_path());
+    h_done();
     return 0;
 }
 
@@ -70,7 +55,7 @@ static void install_v2(void)
     assert_int_equal(h_ota(&sup, &ota, v2.buf, v2.len, 300, true), DUET_OK);
     assert_true(h_loaded(&v2));
     assert_int_equal(h_count(DUET_EV_UPDATED), 1);
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_active, 1);
     assert_int_equal(r.sr_status[1], DUET_SLOT_PENDING);
     assert_int_equal(r.sr_status[0], DUET_SLOT_CONFIRMED);
@@ -86,12 +71,12 @@ static void test_slots_pending_confirmed_after_n_heartbeats(void **st)
         h_step(&sup, 10);
     }
     assert_int_equal(h_count(DUET_EV_CONFIRMED), 0);
-    assert_int_equal(journal().sr_status[1], DUET_SLOT_PENDING);
-    assert_int_equal(journal().sr_min_security, 1); /* not raised while on trial */
+    assert_int_equal(h_journal().sr_status[1], DUET_SLOT_PENDING);
+    assert_int_equal(h_journal().sr_min_security, 1); /* not raised while on trial */
     fake_c1_heartbeat(1);
     h_step(&sup, 10);
     assert_int_equal(h_count(DUET_EV_CONFIRMED), 1);
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_status[1], DUET_SLOT_CONFIRMED);
     assert_int_equal(r.sr_status[0], DUET_SLOT_CONFIRMED);
     assert_int_equal(r.sr_min_security, 2);
@@ -117,10 +102,10 @@ static void test_slots_heartbeat_jump_does_not_confirm(void **st)
     for (int i = 0; i < 3; i++)
         h_step(&sup, 10); /* heartbeat unchanged on these polls */
     assert_int_equal(h_count(DUET_EV_CONFIRMED), 0);
-    assert_int_equal(journal().sr_status[1], DUET_SLOT_PENDING);
+    assert_int_equal(h_journal().sr_status[1], DUET_SLOT_PENDING);
     h_run(&sup, 50, 10); /* five more real heartbeats on five polls */
     assert_int_equal(h_count(DUET_EV_CONFIRMED), 1);
-    assert_int_equal(journal().sr_status[1], DUET_SLOT_CONFIRMED);
+    assert_int_equal(h_journal().sr_status[1], DUET_SLOT_CONFIRMED);
 }
 
 static void test_slots_pending_crash_loop_reverts_without_core0_restart(void **st)
@@ -141,7 +126,7 @@ static void test_slots_pending_crash_loop_reverts_without_core0_restart(void **s
     for (unsigned i = 0; i < h_events.n; i++)
         if (h_events.ev[i].type == DUET_EV_ROLLBACK)
             assert_int_equal(h_events.ev[i].slot, 0);
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_status[1], DUET_SLOT_BAD);
     assert_int_equal(r.sr_active, 0);
     assert_int_equal(state(), DUET_SUP_RECOVERING);
@@ -170,13 +155,13 @@ static void test_slots_pending_trial_budget_survives_reboots(void **st)
         assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
         assert_int_equal(duet_sup_start(&sup), DUET_OK);
         assert_true(h_loaded(&v2));
-        assert_int_equal(journal().sr_boots[1], boot);
+        assert_int_equal(h_journal().sr_boots[1], boot);
     }
     fake_reset(false);
     assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
     assert_int_equal(duet_sup_start(&sup), DUET_OK);
     assert_true(h_loaded(&v1)); /* budget spent: reverted */
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_status[1], DUET_SLOT_BAD);
     assert_int_equal(r.sr_active, 0);
 }
@@ -191,7 +176,7 @@ static void test_slots_explicit_rollback_and_back(void **st)
     assert_int_equal(duet_sup_rollback(&sup), DUET_OK);
     assert_true(h_loaded(&v1));
     assert_int_equal(h_count(DUET_EV_ROLLBACK), 1);
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_active, 0);
     assert_int_equal(r.sr_status[1], DUET_SLOT_BAD);
     h_boot(&sup);
@@ -202,10 +187,10 @@ static void test_slots_explicit_rollback_and_back(void **st)
     assert_int_equal(h_ota(&sup, &ota, v3.buf, v3.len, 512, true), DUET_OK);
     h_boot(&sup);
     h_run(&sup, 1000, 100);
-    assert_int_equal(journal().sr_status[1], DUET_SLOT_CONFIRMED);
+    assert_int_equal(h_journal().sr_status[1], DUET_SLOT_CONFIRMED);
     assert_int_equal(duet_sup_rollback(&sup), DUET_OK);
     assert_true(h_loaded(&v1));
-    r = journal();
+    r = h_journal();
     assert_int_equal(r.sr_status[1], DUET_SLOT_CONFIRMED);
     assert_int_equal(r.sr_active, 0);
     h_boot(&sup);
@@ -224,7 +209,7 @@ static void test_slots_corrupt_active_slot_falls_back(void **st)
     assert_int_equal(h_ota(&sup, &ota, v4.buf, v4.len, 512, true), DUET_OK);
     h_boot(&sup);
     h_run(&sup, 1000, 100);
-    assert_int_equal(journal().sr_active, 0);
+    assert_int_equal(h_journal().sr_active, 0);
     /* Flash rot in the active slot A: the next start falls back to B. */
     uint8_t z = 0;
     assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, 200, &z, 1), DUET_OK);
@@ -232,7 +217,7 @@ static void test_slots_corrupt_active_slot_falls_back(void **st)
     assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
     assert_int_equal(duet_sup_start(&sup), DUET_OK);
     assert_true(h_loaded(&v2));
-    assert_int_equal(journal().sr_active, 1);
+    assert_int_equal(h_journal().sr_active, 1);
     h_image_free(&v4);
 }
 
@@ -254,7 +239,7 @@ static void test_slots_crash_loop_does_not_revert_to_a_corrupt_slot(void **st)
     }
     assert_int_equal(h_count(DUET_EV_ROLLBACK), 0);
     assert_int_equal(h_count(DUET_EV_GAVE_UP), 1);
-    duet_slot_rec_t r = journal();
+    duet_slot_rec_t r = h_journal();
     assert_int_equal(r.sr_active, 1);
     assert_int_equal(r.sr_status[1], DUET_SLOT_PENDING);
     assert_int_equal(state(), DUET_SUP_CRASHED);
@@ -272,12 +257,12 @@ static void test_slots_install_refuses_running_slot_and_downgrade(void **st)
     pol.min_security_counter = 0;
     assert_int_equal(duet_img_verify_buf(v1.buf, v1.len, &pol, &info1), DUET_OK);
     assert_int_equal(duet_img_verify_buf(v2.buf, v2.len, &pol, &info2), DUET_OK);
-    duet_slot_rec_t before = journal();
+    duet_slot_rec_t before = h_journal();
     unsigned starts = fake_c1.starts;
     assert_int_equal(duet_sup_install(&sup, 1, &info2, true), DUET_ERR_STATE); /* running */
     assert_int_equal(duet_sup_install(&sup, 0, &info1, true), DUET_ERR_IMG_DOWNGRADE);
     assert_int_equal(duet_sup_install(&sup, 2, &info2, true), DUET_ERR_INVAL);
-    duet_slot_rec_t after = journal();
+    duet_slot_rec_t after = h_journal();
     assert_memory_equal(&before, &after, sizeof(after));
     assert_int_equal(fake_c1.starts, starts);
     assert_int_equal(state(), DUET_SUP_RUNNING);
@@ -301,12 +286,12 @@ static void test_slots_slot_under_update_is_never_booted(void **st)
     assert_int_equal(duet_sup_restart(&sup), DUET_ERR_NO_IMAGE);
     assert_int_equal(fake_c1.starts, starts);
     assert_false(h_loaded(&v2));
-    assert_int_equal(journal().sr_active, 0);
+    assert_int_equal(h_journal().sr_active, 0);
     /* The session ends without touching B: B is a valid fall-back again. */
     duet_ota_abort(&ota);
     assert_int_equal(duet_sup_start(&sup), DUET_OK);
     assert_true(h_loaded(&v2));
-    assert_int_equal(journal().sr_active, 1);
+    assert_int_equal(h_journal().sr_active, 1);
     h_image_free(&v4);
 }
 
