@@ -53,11 +53,13 @@ static duet_err_t check_range(duet_area_t area, uint32_t off, size_t len)
     return DUET_OK;
 }
 
-static duet_err_t pread_all(uint64_t pos, void *buf, size_t len)
+/* Whole-buffer pread/pwrite: retry on EINTR and short transfers; anything else is IO. */
+static duet_err_t xfer_all(bool write, uint64_t pos, void *buf, size_t len)
 {
     uint8_t *p = buf;
     while (len > 0) {
-        ssize_t n = pread(g_flash.fd, p, len, (off_t)pos);
+        ssize_t n = write ? pwrite(g_flash.fd, p, len, (off_t)pos)
+                          : pread(g_flash.fd, p, len, (off_t)pos);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -69,20 +71,14 @@ static duet_err_t pread_all(uint64_t pos, void *buf, size_t len)
     return DUET_OK;
 }
 
+static duet_err_t pread_all(uint64_t pos, void *buf, size_t len)
+{
+    return xfer_all(false, pos, buf, len);
+}
+
 static duet_err_t pwrite_all(uint64_t pos, const void *buf, size_t len)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(g_flash.fd, p, len, (off_t)pos);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return DUET_ERR_IO;
-        p += n;
-        pos += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return DUET_OK;
+    return xfer_all(true, pos, (void *)(uintptr_t)buf, len); /* not written through */
 }
 
 /* Decide how much of an op of 'len' units may happen. Returns true if the op fails

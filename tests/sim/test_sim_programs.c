@@ -114,18 +114,24 @@ static void test_hot_swap_continues_counter(void **state)
 
 /* ---- pingpong ---------------------------------------------------------------------- */
 
+/* pingpong running with its "ping" channel, and core 0's end of that channel. */
+static void start_pingpong(sim_fixture_t *f, c0_chan_t *ch)
+{
+    duet_sim_config_t cfg;
+    sim_test_config(&cfg);
+    duet_sim_config_channel(&cfg, "ping", 4096);
+    assert_int_equal(sim_fixture_open(f, &cfg, "pingpong"), 0);
+    assert_int_equal(duet_sim_start(f->sim), DUET_OK);
+    assert_true(sim_wait_heartbeats(f, 1, 5000));
+    assert_int_equal(c0_open(f, "ping", ch), DUET_OK);
+}
+
 static void test_pingpong_round_trip(void **state)
 {
     (void)state;
     sim_fixture_t f;
-    duet_sim_config_t cfg;
-    sim_test_config(&cfg);
-    duet_sim_config_channel(&cfg, "ping", 4096);
-    assert_int_equal(sim_fixture_open(&f, &cfg, "pingpong"), 0);
-    assert_int_equal(duet_sim_start(f.sim), DUET_OK);
-    assert_true(sim_wait_heartbeats(&f, 1, 5000));
     c0_chan_t ch;
-    assert_int_equal(c0_open(&f, "ping", &ch), DUET_OK);
+    start_pingpong(&f, &ch);
     enum { N = 200 };
     static uint64_t rtt[N];
     for (unsigned i = 0; i < N; i++) {
@@ -157,14 +163,8 @@ static void test_stale_epoch_message_never_delivered(void **state)
 {
     (void)state;
     sim_fixture_t f;
-    duet_sim_config_t cfg;
-    sim_test_config(&cfg);
-    duet_sim_config_channel(&cfg, "ping", 4096);
-    assert_int_equal(sim_fixture_open(&f, &cfg, "pingpong"), 0);
-    assert_int_equal(duet_sim_start(f.sim), DUET_OK);
-    assert_true(sim_wait_heartbeats(&f, 1, 5000));
     c0_chan_t old;
-    assert_int_equal(c0_open(&f, "ping", &old), DUET_OK);
+    start_pingpong(&f, &old);
 
     /* Old run: one echo left unread in core 1 -> core 0 ... */
     assert_int_equal(duet_ring_send(&old.tx, "old-echo", 8), DUET_OK);
