@@ -5,10 +5,12 @@
 #   make demo     the simulator demo: boot, live counter, hot swap, crash, recovery
 #   make bench    benchmarks (results: docs/benchmarks.md)
 #   make fuzz     longer fuzzing session (FUZZ_SECONDS each, default 300)
+#   make target-test  the ESP-IDF examples built and booted on Espressif's QEMU esp32s3
+#                 model (needs the ESP32-S3 tools on PATH; docs/esp32s3.md)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build deps test demo bench fuzz format clean
+.PHONY: all build deps test demo bench fuzz target-test format clean
 all: build
 
 deps:
@@ -30,8 +32,11 @@ bench: deps
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
+target-test:
+	scripts/target-test.sh
+
 format:
 	find core include port sdk tools sim examples tests bench fuzz -name '*.[ch]' | xargs clang-format -i
 
 clean:
-	rm -rf build build-test build-tsan build-fuzz build-bench
+	rm -rf build build-test build-tsan build-fuzz build-bench build-target

@@ -23,8 +23,9 @@
 #error "duet: core 1 runs the duet program, so FreeRTOS must run on core 0 only: set CONFIG_FREERTOS_UNICORE=y (menuconfig: Component config -> FreeRTOS -> Kernel -> Run FreeRTOS only on first core)."
 #endif
 
-#if CONFIG_DUET_LOAD_RAM && CONFIG_ESP_SYSTEM_MEMPROT_FEATURE
-#error "duet: RAM mode executes core-1 code from the reserved SRAM window, which memory protection (PMS, shared by both cores, locked at boot) makes non-executable: set CONFIG_ESP_SYSTEM_MEMPROT_FEATURE=n (menuconfig: Component config -> ESP System Settings -> Memory protection)."
+/* In every load mode: XIP programs still run their vectors and DUET_RAM code from the window. */
+#if CONFIG_ESP_SYSTEM_MEMPROT_FEATURE
+#error "duet: core 1 executes code from the reserved SRAM window, which memory protection (PMS, shared by both cores, locked at boot) makes non-executable: set CONFIG_ESP_SYSTEM_MEMPROT_FEATURE=n (menuconfig: Component config -> ESP System Settings -> Memory protection)."
 #endif
 
 #if CONFIG_DUET_DOORBELL_TO_CORE0 == CONFIG_DUET_DOORBELL_TO_CORE1

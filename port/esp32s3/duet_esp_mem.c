@@ -7,8 +7,9 @@
  * the DIRAM regions, which are keyed by DRAM-alias addresses - so both entries use DRAM
  * addresses (an IRAM-alias entry would match no region and reserve nothing). Nothing
  * references these entries: the component is linked WHOLE_ARCHIVE (esp/component.cmake).
- * Must not change: DRAM-alias addresses; the ROM APP-stack entry (every reset of core 1
- * runs ROM code on 0x3FCEB710..0x3FCED710, which IDF hands to the heap in main_task).
+ * Must not change: DRAM-alias addresses; the ROM entry (every reset of core 1 runs ROM
+ * code on its APP stack 0x3FCEB710..0x3FCED710 and may touch ROM .bss up to 0x3FCEEE34,
+ * all of which IDF hands to the heap in main_task; duet_esp_priv.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,12 +17,13 @@
 #include "esp_heap_caps.h"
 #include "esp_log.h"
 #include "heap_memory_layout.h"
+#include "esp32s3/rom/rom_layout.h"
 
 #include "duet/port.h"
 #include "duet_esp_priv.h"
 
 SOC_RESERVE_MEMORY_REGION(DUET_ESP_WIN_START, DUET_ESP_WIN_END, duet_core1_window);
-SOC_RESERVE_MEMORY_REGION(DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_APP_STACK_END, duet_rom_app_stack);
+SOC_RESERVE_MEMORY_REGION(DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_RESERVED_END, duet_rom_app_ram);
 
 static bool overlaps(intptr_t a0, intptr_t a1, uint32_t b0, uint32_t b1)
 {
@@ -33,9 +35,9 @@ static bool range_hits_ours(intptr_t s, intptr_t e)
     /* Heaps can be described by either alias (IRAM-only heaps use 0x403x addresses). */
     return overlaps(s, e, DUET_ESP_WIN_START, DUET_ESP_WIN_END) ||
            overlaps(s, e, DUET_ESP_WIN_START + DUET_ESP_I_D_OFFSET, DUET_ESP_WIN_END + DUET_ESP_I_D_OFFSET) ||
-           overlaps(s, e, DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_APP_STACK_END) ||
+           overlaps(s, e, DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_RESERVED_END) ||
            overlaps(s, e, DUET_ESP_ROM_APP_STACK_START + DUET_ESP_I_D_OFFSET,
-                    DUET_ESP_ROM_APP_STACK_END + DUET_ESP_I_D_OFFSET);
+                    DUET_ESP_ROM_RESERVED_END + DUET_ESP_I_D_OFFSET);
 }
 
 typedef struct {
@@ -57,6 +59,14 @@ static bool heap_walker(walker_heap_into_t heap, walker_block_info_t block, void
 
 duet_err_t duet_esp_mem_check(void)
 {
+    /* 0. Our ROM reservation must reach what the ROM itself reserves (its layout table):
+     *    a gap would be heap that core 1's ROM start-up may write. */
+    uint32_t rom_res = (uint32_t)(uintptr_t)ets_rom_layout_p->dram0_rtos_reserved_start;
+    if (rom_res > DUET_ESP_ROM_RESERVED_END) {
+        ESP_LOGE(DUET_ESP_TAG, "this ROM reserves DRAM from 0x%08x, duet only up to 0x%08x: core 1 will not be started",
+                 (unsigned)rom_res, (unsigned)DUET_ESP_ROM_RESERVED_END);
+        return DUET_ERR_STATE;
+    }
     /* 1. The reservation entries were linked: the available-region list (the input the
      *    heap was built from) must exclude the window. */
     size_t max = soc_get_available_memory_region_max_count();
@@ -79,7 +89,7 @@ duet_err_t duet_esp_mem_check(void)
     walk_t w = { 0 };
     heap_caps_walk_all(heap_walker, &w);
     if (w.bad)
-        ESP_LOGE(DUET_ESP_TAG, "heap 0x%08x..0x%08x overlaps the core-1 window 0x%08x..0x%08x or the ROM APP stack",
+        ESP_LOGE(DUET_ESP_TAG, "heap 0x%08x..0x%08x overlaps the core-1 window 0x%08x..0x%08x or the ROM APP-CPU RAM",
                  (unsigned)w.start, (unsigned)w.end, (unsigned)DUET_ESP_WIN_START, (unsigned)DUET_ESP_WIN_END);
     if (!linked || w.bad) {
         ESP_LOGE(DUET_ESP_TAG, "core 1 will not be started");

@@ -46,10 +46,16 @@
 #define DUET_ESP_SHM_START (DUET_ESP_WIN_END - DUET_ESP_SHM_SIZE)
 #define DUET_ESP_PROG_SIZE (DUET_ESP_WIN_SIZE - DUET_ESP_SHM_SIZE)
 
-/* ROM APP-CPU stack (bootloader.ld header comment, v5.0-v5.5): every reset of core 1
- * runs ROM code on it, so it is reserved too (facts §1.2, §5.2). */
+/* RAM the ROM uses when core 1 comes out of reset, reserved so IDF never hands it to the
+ * heap: the ROM APP-CPU stack 0x3FCEB710..0x3FCED710 and the ROM .bss/.data above it up
+ * to the ROM's own reservation (bootloader/subproject/main/ld/esp32s3/bootloader.ld header,
+ * v5.3-v5.5). IDF reserves only from ets_rom_layout_p->dram0_rtos_reserved_start
+ * (0x3FCEEE34 in the S3 ROM) up and frees 0x3FCE9710..0x3FCEEE34 to the heap in main_task
+ * (heap/port/esp32s3/memory_layout.c, "startup" region); every start of core 1 runs ROM
+ * code on the APP stack and may touch ROM .bss, so duet keeps all of it. duet_esp_mem.c
+ * checks the ROM's value at run time. */
 #define DUET_ESP_ROM_APP_STACK_START 0x3FCEB710u
-#define DUET_ESP_ROM_APP_STACK_END 0x3FCED710u
+#define DUET_ESP_ROM_RESERVED_END 0x3FCEEE34u
 
 /* ---- duet_esp_mem.c ---- */
 /** Check that no heap covers the window or the ROM APP stack and that the reservation
