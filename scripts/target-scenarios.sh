@@ -40,7 +40,103 @@ sc_counter() {
     fi
 }
 
+sc_linked() {
+    local b=$OUT/idf/linked log=$LOGS/linked.log
+    IDF_EXTRA_ARGS=(-D DUET_LINKED_IMAGE="$OUT/host/images/counter.esp32s3.img")
+    idf_build linked "$ROOT/examples/idf/linked" || { IDF_EXTRA_ARGS=(); fail linked "idf.py build failed ($LOGS/idf-linked.log)"; return; }
+    IDF_EXTRA_ARGS=()
+    flash_image "$b" "$OUT/run/linked.bin" || { fail linked "merge_bin failed"; return; }
+    boot "$OUT/run/linked.bin" "$log" 120 'counter=[0-9]+ state=RUNNING' 5
+    if ! values "$log" 'counter=[0-9]+ state=RUNNING' counter | increasing 4; then
+        fail linked "no growing counter in RUNNING state (log $log)"
+    elif ! grep -Eq '^[IWE] \([0-9]+\) core1: ' "$log"; then
+        fail linked "no core-1 log line with the core1 tag"
+    elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
+        fail linked "core 0 reset or panicked"
+    else
+        pass linked "counter $(values "$log" 'state=RUNNING' counter | sed -n '1p;$p' | tr '\n' ' ')"
+    fi
+}
+
+# The firmware of tests/target/fw, built once, booted with different slot contents.
+fw_build() {
+    [ -f "$OUT/idf/fw/flasher_args.json" ] && [ -n "${FW_BUILT:-}" ] && return 0
+    idf_build fw "$ROOT/tests/target/fw" && FW_BUILT=1
+}
+
+# tt LOG NAME: the "TT NAME PASS|FAIL ..." line of a run, judged (first one if several)
+tt() {
+    local line
+    line=$(grep -E "^I \([0-9]+\) TT: $2 (PASS|FAIL)" "$1" | sed -n "${3:-1}p")
+    if [ -z "$line" ]; then
+        fail "${4:-$2}" "no result line (log $1)"
+    elif [[ "$line" == *" PASS"* ]]; then
+        pass "${4:-$2}" "${line#*PASS }"
+    else
+        fail "${4:-$2}" "${line#*FAIL }"
+    fi
+}
+
+sc_selftest() {
+    local b=$OUT/idf/fw log=$LOGS/selftest.log
+    fw_build || { fail selftest "idf.py build failed ($LOGS/idf-fw.log)"; return; }
+    local off
+    off=$(part_offset "$b" duet_a)
+    flash_image "$b" "$OUT/run/selftest.bin" "$off" "$OUT/host/images/selftest.esp32s3.img" ||
+        { fail selftest "merge_bin failed"; return; }
+    boot "$OUT/run/selftest.bin" "$log" 600 'TT: done'
+    tt "$log" running 1 selftest-start
+    tt "$log" core1-irq 1 core1-irq
+    tt "$log" flash-writes 1 flash-writes
+    tt "$log" restart20 1 restart20
+    tt "$log" core1-irq 2 core1-irq-after-restarts
+    if [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
+        fail core0-never-reset "core 0 reset or panicked during the checks (log $log)"
+    else
+        pass core0-never-reset "one boot, no panic"
+    fi
+}
+
+# An empty or a corrupted slot: clear log line, core 1 not started, core 0 keeps running.
+sc_bad_slot() {
+    local name=$1 img=$2 want_err=$3 b=$OUT/idf/fw log=$LOGS/$1.log
+    fw_build || { fail "$name" "idf.py build failed ($LOGS/idf-fw.log)"; return; }
+    local extra=()
+    if [ -n "$img" ]; then extra=("$(part_offset "$b" duet_a)" "$img"); fi
+    flash_image "$b" "$OUT/run/$name.bin" "${extra[@]}" || { fail "$name" "merge_bin failed"; return; }
+    boot "$OUT/run/$name.bin" "$log" 120 'TT: done'
+    local refused alive
+    refused=$(grep -Eo 'TT: start-refused .*' "$log" | head -1)
+    alive=$(grep -Ec 'TT: alive [0-9]+' "$log")
+    if [ -z "$refused" ]; then
+        fail "$name" "core 1 was not refused (log $log)"
+    elif ! grep -Eq "$want_err" "$log"; then
+        fail "$name" "no log line naming the cause ($want_err); got: $refused"
+    elif [ "$alive" -lt 6 ] || ! grep -q 'TT: done' "$log"; then
+        fail "$name" "core 0 stopped running after the refusal ($alive alive lines)"
+    elif grep -Eq 'core1: ' "$log"; then
+        fail "$name" "core 1 logged although it must not have started"
+    else
+        pass "$name" "${refused#TT: }; $alive alive lines"
+    fi
+}
+
+sc_corrupt_slot() {
+    local src=$OUT/host/images/selftest.esp32s3.img dst=$OUT/run/corrupt.img
+    cp "$src" "$dst"
+    # flip one byte in the middle of the payload (past the header): hash must catch it
+    local size
+    size=$(stat -c %s "$dst")
+    python3 -c 'import sys;p=sys.argv[1];o=int(sys.argv[2]);d=bytearray(open(p,"rb").read());d[o]^=0x5A;open(p,"wb").write(d)' \
+        "$dst" $((size / 2))
+    sc_bad_slot corrupt-slot "$dst" 'IMG_BAD_HASH|bad hash|hash'
+}
+
 run_scenarios() {
     want counter && sc_counter
+    want linked && sc_linked
+    want selftest && sc_selftest
+    want empty-slot && sc_bad_slot empty-slot "" 'NO_IMAGE|no bootable|no image'
+    want corrupt-slot && sc_corrupt_slot
     return 0
 }

@@ -20,32 +20,42 @@
 #endif
 
 #if !CONFIG_FREERTOS_UNICORE
-#error "duet: core 1 runs the duet program, so FreeRTOS must run on core 0 only: set CONFIG_FREERTOS_UNICORE=y (menuconfig: Component config -> FreeRTOS -> Kernel -> Run FreeRTOS only on first core)."
+#error                                                                                             \
+    "duet: core 1 runs the duet program, so FreeRTOS must run on core 0 only: set CONFIG_FREERTOS_UNICORE=y (menuconfig: Component config -> FreeRTOS -> Kernel -> Run FreeRTOS only on first core)."
 #endif
 
 /* In every load mode: XIP programs still run their vectors and DUET_RAM code from the window. */
 #if CONFIG_ESP_SYSTEM_MEMPROT_FEATURE
-#error "duet: core 1 executes code from the reserved SRAM window, which memory protection (PMS, shared by both cores, locked at boot) makes non-executable: set CONFIG_ESP_SYSTEM_MEMPROT_FEATURE=n (menuconfig: Component config -> ESP System Settings -> Memory protection)."
+#error                                                                                             \
+    "duet: core 1 executes code from the reserved SRAM window, which memory protection (PMS, shared by both cores, locked at boot) makes non-executable: set CONFIG_ESP_SYSTEM_MEMPROT_FEATURE=n (menuconfig: Component config -> ESP System Settings -> Memory protection)."
 #endif
 
 #if CONFIG_DUET_DOORBELL_TO_CORE0 == CONFIG_DUET_DOORBELL_TO_CORE1
-#error "duet: CONFIG_DUET_DOORBELL_TO_CORE0 and CONFIG_DUET_DOORBELL_TO_CORE1 must be different FROM_CPU interrupts."
+#error                                                                                             \
+    "duet: CONFIG_DUET_DOORBELL_TO_CORE0 and CONFIG_DUET_DOORBELL_TO_CORE1 must be different FROM_CPU interrupts."
 #endif
 
-_Static_assert(DUET_ESP_I_D_OFFSET == SOC_I_D_OFFSET, "duet: SOC_I_D_OFFSET changed; revisit the alias arithmetic");
-_Static_assert(DUET_ESP_ROM_APP_STACK_START == SOC_ROM_STACK_START,
-               "duet: the ROM APP-CPU stack no longer starts at SOC_ROM_STACK_START; revisit facts §1.2");
+_Static_assert(DUET_ESP_I_D_OFFSET == SOC_I_D_OFFSET,
+               "duet: SOC_I_D_OFFSET changed; revisit the alias arithmetic");
+_Static_assert(
+    DUET_ESP_ROM_APP_STACK_START == SOC_ROM_STACK_START,
+    "duet: the ROM APP-CPU stack no longer starts at SOC_ROM_STACK_START; revisit facts §1.2");
 _Static_assert(DUET_ESP_WIN_START >= SOC_DIRAM_DRAM_LOW,
                "duet: CONFIG_DUET_WINDOW_START is below internal DIRAM (SOC_DIRAM_DRAM_LOW)");
 _Static_assert(DUET_ESP_WIN_END <= DUET_ESP_ROM_APP_STACK_START,
-               "duet: window end (CONFIG_DUET_WINDOW_START + CONFIG_DUET_WINDOW_SIZE) must not pass 0x3FCEB710 (ROM APP-CPU stack)");
+               "duet: window end (CONFIG_DUET_WINDOW_START + CONFIG_DUET_WINDOW_SIZE) must not "
+               "pass 0x3FCEB710 (ROM APP-CPU stack)");
 _Static_assert(DUET_ESP_WIN_END <= SOC_DIRAM_DRAM_HIGH, "duet: window outside internal DIRAM");
-_Static_assert((DUET_ESP_WIN_START & 0xFFu) == 0, "duet: CONFIG_DUET_WINDOW_START must be 256-byte aligned");
-_Static_assert((DUET_ESP_WIN_SIZE & 0xFu) == 0, "duet: CONFIG_DUET_WINDOW_SIZE must be a multiple of 16");
+_Static_assert((DUET_ESP_WIN_START & 0xFFu) == 0,
+               "duet: CONFIG_DUET_WINDOW_START must be 256-byte aligned");
+_Static_assert((DUET_ESP_WIN_SIZE & 0xFu) == 0,
+               "duet: CONFIG_DUET_WINDOW_SIZE must be a multiple of 16");
 _Static_assert((DUET_ESP_SHM_SIZE & 0xFFu) == 0 && DUET_ESP_SHM_SIZE >= 2048u,
                "duet: CONFIG_DUET_SHM_SIZE must be a multiple of 256 and at least 2 KiB");
-_Static_assert(DUET_ESP_SHM_SIZE < DUET_ESP_WIN_SIZE, "duet: CONFIG_DUET_SHM_SIZE leaves no room for the program");
-_Static_assert((CONFIG_DUET_LOG_RING_SIZE & (CONFIG_DUET_LOG_RING_SIZE - 1)) == 0 && CONFIG_DUET_LOG_RING_SIZE >= 64,
+_Static_assert(DUET_ESP_SHM_SIZE < DUET_ESP_WIN_SIZE,
+               "duet: CONFIG_DUET_SHM_SIZE leaves no room for the program");
+_Static_assert((CONFIG_DUET_LOG_RING_SIZE & (CONFIG_DUET_LOG_RING_SIZE - 1)) == 0 &&
+                   CONFIG_DUET_LOG_RING_SIZE >= 64,
                "duet: CONFIG_DUET_LOG_RING_SIZE must be a power of two >= 64");
 
 #if defined(CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM) && CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM > 0
@@ -54,5 +64,6 @@ _Static_assert((CONFIG_DUET_LOG_RING_SIZE & (CONFIG_DUET_LOG_RING_SIZE - 1)) == 
 #define DUET_OVERLAPS_(a, n) (DUET_ESP_WIN_START < (a) + (n) && (a) < DUET_ESP_WIN_END)
 _Static_assert(!DUET_OVERLAPS_(TRACEMEM_BLK0_ADDR, CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM / 2) &&
                    !DUET_OVERLAPS_(TRACEMEM_BLK1_ADDR, CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM / 2),
-               "duet: the window overlaps the app_trace memory (CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM); disable tracing or move the window");
+               "duet: the window overlaps the app_trace memory "
+               "(CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM); disable tracing or move the window");
 #endif

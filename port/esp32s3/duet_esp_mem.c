@@ -23,7 +23,8 @@
 #include "duet_esp_priv.h"
 
 SOC_RESERVE_MEMORY_REGION(DUET_ESP_WIN_START, DUET_ESP_WIN_END, duet_core1_window);
-SOC_RESERVE_MEMORY_REGION(DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_RESERVED_END, duet_rom_app_ram);
+SOC_RESERVE_MEMORY_REGION(DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_RESERVED_END,
+                          duet_rom_app_ram);
 
 static bool overlaps(intptr_t a0, intptr_t a1, uint32_t b0, uint32_t b1)
 {
@@ -34,7 +35,8 @@ static bool range_hits_ours(intptr_t s, intptr_t e)
 {
     /* Heaps can be described by either alias (IRAM-only heaps use 0x403x addresses). */
     return overlaps(s, e, DUET_ESP_WIN_START, DUET_ESP_WIN_END) ||
-           overlaps(s, e, DUET_ESP_WIN_START + DUET_ESP_I_D_OFFSET, DUET_ESP_WIN_END + DUET_ESP_I_D_OFFSET) ||
+           overlaps(s, e, DUET_ESP_WIN_START + DUET_ESP_I_D_OFFSET,
+                    DUET_ESP_WIN_END + DUET_ESP_I_D_OFFSET) ||
            overlaps(s, e, DUET_ESP_ROM_APP_STACK_START, DUET_ESP_ROM_RESERVED_END) ||
            overlaps(s, e, DUET_ESP_ROM_APP_STACK_START + DUET_ESP_I_D_OFFSET,
                     DUET_ESP_ROM_RESERVED_END + DUET_ESP_I_D_OFFSET);
@@ -63,7 +65,9 @@ duet_err_t duet_esp_mem_check(void)
      *    a gap would be heap that core 1's ROM start-up may write. */
     uint32_t rom_res = (uint32_t)(uintptr_t)ets_rom_layout_p->dram0_rtos_reserved_start;
     if (rom_res > DUET_ESP_ROM_RESERVED_END) {
-        ESP_LOGE(DUET_ESP_TAG, "this ROM reserves DRAM from 0x%08x, duet only up to 0x%08x: core 1 will not be started",
+        ESP_LOGE(DUET_ESP_TAG,
+                 "this ROM reserves DRAM from 0x%08x, duet only up to 0x%08x: core 1 will not be "
+                 "started",
                  (unsigned)rom_res, (unsigned)DUET_ESP_ROM_RESERVED_END);
         return DUET_ERR_STATE;
     }
@@ -77,8 +81,10 @@ duet_err_t duet_esp_mem_check(void)
     bool linked = true;
     for (size_t i = 0; i < n; i++) {
         if (range_hits_ours(regs[i].start, regs[i].start + (intptr_t)regs[i].size)) {
-            ESP_LOGE(DUET_ESP_TAG, "memory region 0x%08x..0x%08x overlaps the core-1 window: the "
-                     "SOC_RESERVE_MEMORY_REGION entries were not linked (component must be WHOLE_ARCHIVE)",
+            ESP_LOGE(DUET_ESP_TAG,
+                     "memory region 0x%08x..0x%08x overlaps the core-1 window: the "
+                     "SOC_RESERVE_MEMORY_REGION entries were not linked (component must be "
+                     "WHOLE_ARCHIVE)",
                      (unsigned)regs[i].start, (unsigned)(regs[i].start + (intptr_t)regs[i].size));
             linked = false;
         }
@@ -86,11 +92,14 @@ duet_err_t duet_esp_mem_check(void)
     free(regs);
     /* 2. No registered heap (including ones added later with heap_caps_add_region)
      *    covers the window or the ROM APP stack. */
-    walk_t w = { 0 };
+    walk_t w = {0};
     heap_caps_walk_all(heap_walker, &w);
     if (w.bad)
-        ESP_LOGE(DUET_ESP_TAG, "heap 0x%08x..0x%08x overlaps the core-1 window 0x%08x..0x%08x or the ROM APP-CPU RAM",
-                 (unsigned)w.start, (unsigned)w.end, (unsigned)DUET_ESP_WIN_START, (unsigned)DUET_ESP_WIN_END);
+        ESP_LOGE(
+            DUET_ESP_TAG,
+            "heap 0x%08x..0x%08x overlaps the core-1 window 0x%08x..0x%08x or the ROM APP-CPU RAM",
+            (unsigned)w.start, (unsigned)w.end, (unsigned)DUET_ESP_WIN_START,
+            (unsigned)DUET_ESP_WIN_END);
     if (!linked || w.bad) {
         ESP_LOGE(DUET_ESP_TAG, "core 1 will not be started");
         return DUET_ERR_STATE;
@@ -102,11 +111,11 @@ duet_err_t duet_esp_mem_check(void)
 
 static const duet_mem_region_t s_regions[] = {
     /* Code: executed by core 1 and written by core 0 through the IRAM alias. */
-    { DUET_ESP_WIN_START + DUET_ESP_I_D_OFFSET, DUET_ESP_PROG_SIZE, DUET_ESP_WIN_START,
-      DUET_MEM_R | DUET_MEM_X },
+    {DUET_ESP_WIN_START + DUET_ESP_I_D_OFFSET, DUET_ESP_PROG_SIZE, DUET_ESP_WIN_START,
+     DUET_MEM_R | DUET_MEM_X},
     /* Data, bss, stack, vectors' data: the DRAM alias of the same bytes ('phys' equal,
      * so the verifier rejects code and data overlapping through different aliases). */
-    { DUET_ESP_WIN_START, DUET_ESP_PROG_SIZE, DUET_ESP_WIN_START, DUET_MEM_R | DUET_MEM_W },
+    {DUET_ESP_WIN_START, DUET_ESP_PROG_SIZE, DUET_ESP_WIN_START, DUET_MEM_R | DUET_MEM_W},
 };
 
 duet_err_t duet_port_window(const duet_mem_region_t **regions, unsigned *count, uint8_t *chip,

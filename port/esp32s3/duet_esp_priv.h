@@ -31,7 +31,7 @@
 #include "duet/err.h"
 #include "duet/image.h"
 
-#define DUET_ESP_TAG "duet"
+#define DUET_ESP_TAG    "duet"
 #define DUET_ESP_TAG_C1 "core1"
 
 /* I/D alias offset of the ESP32-S3 internal SRAM (soc/esp32s3/include/soc/soc.h
@@ -40,9 +40,9 @@
 #define DUET_ESP_I_D_OFFSET 0x6F0000u
 
 #define DUET_ESP_WIN_START ((uint32_t)CONFIG_DUET_WINDOW_START)
-#define DUET_ESP_WIN_SIZE ((uint32_t)CONFIG_DUET_WINDOW_SIZE)
-#define DUET_ESP_WIN_END (DUET_ESP_WIN_START + DUET_ESP_WIN_SIZE)
-#define DUET_ESP_SHM_SIZE ((uint32_t)CONFIG_DUET_SHM_SIZE)
+#define DUET_ESP_WIN_SIZE  ((uint32_t)CONFIG_DUET_WINDOW_SIZE)
+#define DUET_ESP_WIN_END   (DUET_ESP_WIN_START + DUET_ESP_WIN_SIZE)
+#define DUET_ESP_SHM_SIZE  ((uint32_t)CONFIG_DUET_SHM_SIZE)
 #define DUET_ESP_SHM_START (DUET_ESP_WIN_END - DUET_ESP_SHM_SIZE)
 #define DUET_ESP_PROG_SIZE (DUET_ESP_WIN_SIZE - DUET_ESP_SHM_SIZE)
 
@@ -55,7 +55,7 @@
  * code on the APP stack and may touch ROM .bss, so duet keeps all of it. duet_esp_mem.c
  * checks the ROM's value at run time. */
 #define DUET_ESP_ROM_APP_STACK_START 0x3FCEB710u
-#define DUET_ESP_ROM_RESERVED_END 0x3FCEEE34u
+#define DUET_ESP_ROM_RESERVED_END    0x3FCEEE34u
 
 /* ---- duet_esp_mem.c ---- */
 /** Check that no heap covers the window or the ROM APP stack and that the reservation

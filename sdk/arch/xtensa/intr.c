@@ -17,9 +17,18 @@ static struct {
     void *arg;
 } s_isr[32];
 
+/* Level-1 interrupts dispatched here: the matrix-routable ones and core-internal timer 0. */
+#define DISPATCH_MASK (DUET_S3_LEVEL1_INUM_MASK | (1u << DUET_S3_TIMER0_INUM))
+
 static int level1_ok(unsigned inum)
 {
     return inum < 32u && ((DUET_S3_LEVEL1_INUM_MASK >> inum) & 1u) != 0;
+}
+
+/* enable/disable also take the internal timer (routing to it is what is refused) */
+static int dispatched(unsigned inum)
+{
+    return inum < 32u && ((DISPATCH_MASK >> inum) & 1u) != 0;
 }
 
 static uint32_t irq_off(void)
@@ -86,9 +95,17 @@ duet_err_t duet_xt_intr_attach(unsigned inum, duet_xt_isr_t fn, void *arg)
     return DUET_OK;
 }
 
+void duet_xt_intr_attach_internal(unsigned inum, duet_xt_isr_t fn, void *arg)
+{
+    uint32_t ps = irq_off();
+    s_isr[inum & 31u].fn = fn;
+    s_isr[inum & 31u].arg = arg;
+    irq_restore(ps);
+}
+
 duet_err_t duet_xt_intr_enable(unsigned inum)
 {
-    if (!level1_ok(inum))
+    if (!dispatched(inum))
         return DUET_ERR_INVAL;
     uint32_t ps = irq_off();
     intenable_set(intenable_get() | (1u << inum));
@@ -98,7 +115,7 @@ duet_err_t duet_xt_intr_enable(unsigned inum)
 
 duet_err_t duet_xt_intr_disable(unsigned inum)
 {
-    if (!level1_ok(inum))
+    if (!dispatched(inum))
         return DUET_ERR_INVAL;
     uint32_t ps = irq_off();
     intenable_set(intenable_get() & ~(1u << inum));
@@ -110,7 +127,7 @@ void duet_xt_intr_dispatch(void)
 {
     uint32_t pending;
     __asm__ volatile("rsr %0, interrupt" : "=a"(pending));
-    pending &= intenable_get() & DUET_S3_LEVEL1_INUM_MASK;
+    pending &= intenable_get() & DISPATCH_MASK;
     while (pending != 0) {
         unsigned i = (unsigned)__builtin_ctz(pending);
         pending &= pending - 1u;

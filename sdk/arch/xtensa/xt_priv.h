@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "duet/soc_esp32s3.h"
+#include "duet/xt_intr.h"
 #include "xt_frame.h"
 
 /* Memory-mapped register access. Volatile: GCC adds MEMW before each access on Xtensa
@@ -34,7 +35,7 @@ extern char _duet_build_id[], _duet_build_id_note_end[];
 #endif
 
 /** Bytes at the stack limit watched by DBREAK0 and filled with the canary. */
-#define XT_STACK_GUARD 32u
+#define XT_STACK_GUARD  32u
 #define XT_STACK_CANARY 0xC0FFEE11u
 
 /* start.S */
@@ -53,6 +54,9 @@ _Noreturn void duet_xt_fault(uint32_t *frame);
 void duet_xt_intr_init(void);
 /** Called by vectors.S for a level-1 interrupt. */
 void duet_xt_intr_dispatch(void);
+/** Attach a handler to a core-internal level-1 interrupt (timer 0), which
+ *  duet_xt_intr_attach refuses because no matrix source may be routed to it. */
+void duet_xt_intr_attach_internal(unsigned inum, duet_xt_isr_t fn, void *arg);
 
 /* time.c */
 uint32_t duet_xt_ccount(void);

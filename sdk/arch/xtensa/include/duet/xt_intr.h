@@ -34,9 +34,21 @@ duet_err_t duet_xt_intr_unroute(unsigned source);
 /** Attach a handler to a level-1 CPU interrupt (NULL detaches). @return DUET_OK,
  *  DUET_ERR_INVAL. */
 duet_err_t duet_xt_intr_attach(unsigned inum, duet_xt_isr_t fn, void *arg);
-/** Enable / disable a CPU interrupt (INTENABLE bit). ISR-safe. */
+/** Enable / disable a CPU interrupt (INTENABLE bit; a routable level-1 one or timer 0).
+ *  ISR-safe. */
 duet_err_t duet_xt_intr_enable(unsigned inum);
 duet_err_t duet_xt_intr_disable(unsigned inum);
+
+/** Periodic interrupt from core 1's own timer (CCOMPARE0, CPU interrupt 6, level 1):
+ *  no peripheral, nothing core 0 owns. 'fn' runs in interrupt context every
+ *  'period_cycles' CPU cycles (>= 1000; the next deadline is re-armed from the previous
+ *  one, so the period does not drift with handler latency). @return DUET_OK,
+ *  DUET_ERR_INVAL (period too short or fn NULL). */
+duet_err_t duet_xt_timer_start(uint32_t period_cycles, duet_xt_isr_t fn, void *arg);
+/** Stop the timer interrupt (idempotent). */
+void duet_xt_timer_stop(void);
+/** Timer interrupts handled since duet_xt_timer_start. */
+uint32_t duet_xt_timer_count(void);
 
 /** Take core 0's doorbell as an interrupt: route FROM_CPU_INTR (core 0 -> core 1) to
  *  DUET_S3_DOORBELL_INUM; the handler clears it, latches it for duet_rt_doorbell_wait
