@@ -21,6 +21,14 @@
 #include "duet/xt_intr.h"
 #endif
 
+/* GCC would turn the accumulating recursion into a loop (tail-recursion elimination)
+ * and no window would ever overflow; clang has no such attribute and needs none here. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KEEP_RECURSION __attribute__((noinline, optimize("no-optimize-sibling-calls")))
+#else
+#define KEEP_RECURSION __attribute__((noinline))
+#endif
+
 #define DEPTH        48u     /* > 16 call8 frames: many overflows per pass */
 #define TIMER_CYCLES 240000u /* 1 ms at 240 MHz */
 
@@ -34,10 +42,7 @@ static void bump(unsigned i)
 
 /* Each level keeps values live across the call (so they sit in the window being
  * spilled) and mixes them into the result: a lost or swapped register changes it. */
-/* noinline + no sibling-call optimisation: GCC would otherwise turn the accumulating
- * recursion into a loop and no window would ever overflow. */
-__attribute__((noinline, optimize("no-optimize-sibling-calls"))) static uint32_t
-deep(uint32_t n, uint32_t a, uint32_t b)
+KEEP_RECURSION static uint32_t deep(uint32_t n, uint32_t a, uint32_t b)
 {
     volatile uint32_t pad[4] = {a, b, n, a ^ b}; /* stack use per frame */
     if (n == 0)
@@ -69,8 +74,7 @@ static uint32_t deep_ref(uint32_t n, uint32_t a, uint32_t b)
 #if defined(__XTENSA__)
 /* An interrupt handler that itself calls a few levels deep: the interrupted code's
  * windows must be spilled before C runs (vectors.S), and come back intact. */
-__attribute__((noinline, optimize("no-optimize-sibling-calls"))) static uint32_t
-isr_chain(uint32_t n)
+KEEP_RECURSION static uint32_t isr_chain(uint32_t n)
 {
     return n == 0 ? 7u : isr_chain(n - 1u) * 3u + n;
 }
