@@ -65,12 +65,37 @@ duet_err_t sup_slots_store(duet_sup_t *s, const duet_slot_rec_t *next)
     return DUET_OK;
 }
 
+/* One line per slot whenever its verification result changes: why a slot cannot boot
+ * (empty, or which rule refused it) is the first thing someone looking at the console
+ * needs. An erased slot reads as 0xFF bytes, i.e. a bad magic. */
+static void log_verify(duet_sup_t *s, int slot, duet_err_t e)
+{
+    if (s->slot_err_seen[slot] && e == s->slot_err[slot])
+        return;
+    s->slot_err_seen[slot] = true;
+    s->slot_err[slot] = e;
+    if (e == DUET_OK)
+        duet_port_log(DUET_PLOG_INFO, "duet", "slot %c: verified", 'A' + slot);
+    else if (e == DUET_ERR_IMG_BAD_MAGIC)
+        duet_port_log(DUET_PLOG_INFO, "duet", "slot %c: empty (no duet image)", 'A' + slot);
+    else
+        duet_port_log(DUET_PLOG_ERROR, "duet", "slot %c: image refused: %s", 'A' + slot,
+                      duet_err_str(e));
+}
+
 static bool verify(duet_sup_t *s, int slot)
 {
+    if (s->ota_owner != NULL && s->ota_slot == slot) {
+        s->slot_valid[slot] = false; /* being written */
+        return false;
+    }
     duet_img_policy_t pol;
     duet_img_info_t info;
-    bool ok = !(s->ota_owner != NULL && s->ota_slot == slot) && duet_sup_policy(s, &pol) == DUET_OK &&
-              loader_verify_slot(slot, &pol, &info) == DUET_OK;
+    duet_err_t e = duet_sup_policy(s, &pol);
+    if (e == DUET_OK)
+        e = loader_verify_slot(slot, &pol, &info);
+    log_verify(s, slot, e);
+    bool ok = e == DUET_OK;
     s->slot_valid[slot] = ok;
     if (ok)
         s->slot_info[slot] = info;
@@ -154,8 +179,8 @@ duet_err_t sup_slots_select(duet_sup_t *s, int *slot)
     int o = 1 - a;
     if (!bootable(s, o))
         return DUET_ERR_NO_IMAGE;
-    duet_port_log(DUET_PLOG_WARN, "duet", "slot %c not bootable, falling back to slot %c",
-                  'A' + a, 'A' + o);
+    duet_port_log(DUET_PLOG_WARN, "duet", "slot %c not bootable, falling back to slot %c", 'A' + a,
+                  'A' + o);
     duet_slot_rec_t next = s->rec;
     next.sr_active = (uint8_t)o;
     if (sup_slots_store(s, &next) != DUET_OK)
@@ -239,8 +264,7 @@ duet_err_t duet_sup_install(duet_sup_t *s, int slot, const duet_img_info_t *info
 {
     if (s == NULL || !s->initialised || !valid_slot(slot) || info == NULL)
         return DUET_ERR_INVAL;
-    if (slot == s->running_slot &&
-        (s->state == DUET_SUP_LOADING || s->state == DUET_SUP_RUNNING))
+    if (slot == s->running_slot && (s->state == DUET_SUP_LOADING || s->state == DUET_SUP_RUNNING))
         return DUET_ERR_STATE; /* never replace what runs */
     if (!s->rec_loaded)
         DUET_TRY(sup_slots_refresh(s)); /* the record written below starts from it */

@@ -48,6 +48,8 @@ struct duet_sup {
     bool rec_loaded;
     bool rec_fresh;            /* STATE area held no valid record at the last load */
     bool slot_valid[DUET_SLOT_COUNT];
+    duet_err_t slot_err[DUET_SLOT_COUNT]; /* last verification result, logged on change */
+    bool slot_err_seen[DUET_SLOT_COUNT];
     duet_img_info_t slot_info[DUET_SLOT_COUNT];
 
     /* liveness of the current run */

@@ -84,8 +84,11 @@ void duet_esp_config_default(duet_esp_config_t *cfg)
     cfg->sup.crash_loop_window_ms = CONFIG_DUET_CRASH_LOOP_WINDOW_MS;
     cfg->sup.confirm_heartbeats = CONFIG_DUET_CONFIRM_HEARTBEATS;
     cfg->sup.shm.log_ring_size = CONFIG_DUET_LOG_RING_SIZE;
+    /* Both ways: duet_sup_config_default() starts from the secure default (true). */
 #if CONFIG_DUET_REQUIRE_SIGNATURE
     cfg->sup.require_signature = true;
+#else
+    cfg->sup.require_signature = false;
 #endif
     if (parse_pubkey(CONFIG_DUET_PUBKEY_HEX, cfg->sup.keys[0]))
         cfg->sup.key_count = 1;
