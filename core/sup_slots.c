@@ -35,9 +35,14 @@ duet_err_t duet_sup_policy(const duet_sup_t *s, duet_img_policy_t *pol)
     memset(pol, 0, sizeof(*pol));
     DUET_TRY(duet_port_window(&pol->regions, &pol->region_count, &pol->chip, &pol->abi));
     uint32_t a, b;
-    DUET_TRY(duet_port_flash_info(DUET_AREA_SLOT_A, &a, NULL));
-    DUET_TRY(duet_port_flash_info(DUET_AREA_SLOT_B, &b, NULL));
-    pol->max_image_size = a < b ? a : b;
+    duet_err_t ea = duet_port_flash_info(DUET_AREA_SLOT_A, &a, NULL);
+    duet_err_t eb = duet_port_flash_info(DUET_AREA_SLOT_B, &b, NULL);
+    if (ea == DUET_OK && eb == DUET_OK)
+        pol->max_image_size = a < b ? a : b;
+    else if (ea == DUET_ERR_NOT_FOUND && eb == DUET_ERR_NOT_FOUND)
+        pol->max_image_size = 0; /* no slots (a linked program): its caller sets the size */
+    else
+        return ea != DUET_OK ? ea : eb;
     pol->shm_version = DUET_SHM_LAYOUT_VERSION;
     pol->min_security_counter = s->rec.sr_min_security;
     pol->require_signature = s->cfg.require_signature;

@@ -100,25 +100,22 @@ boot() {
     local efuse="$OUT/run/efuse.bin"
     head -c 1024 /dev/zero >"$efuse"
     : >"$log"
-    # The model drops serial output when its stdin is closed: keep stdin open (sleep).
-    sleep "$secs" | timeout -k 5 "$secs" qemu-system-xtensa -nographic -M esp32s3 -m 4M \
+    # Serial goes to a file, not stdio, so the model needs no open stdin.
+    timeout -k 5 "$secs" qemu-system-xtensa -nographic -M esp32s3 -m 4M \
         -icount "$QEMU_ICOUNT" \
         -drive file="$flash",if=mtd,format=raw \
         -drive file="$efuse",if=none,format=raw,id=efuse \
         -global driver=nvram.esp32s3.efuse,property=drive,value=efuse \
         -global driver=timer.esp32s3.timg,property=wdt_disable,value=true \
-        ${QEMU_NIC:-} -serial file:"$log" -monitor none >"$log.qemu" 2>&1 &
+        ${QEMU_NIC:-} -serial file:"$log" -monitor none </dev/null >"$log.qemu" 2>&1 &
     local qpid=$!
-    local t=0
     while kill -0 "$qpid" 2>/dev/null; do
         if [ -n "$until" ] && [ "$(grep -Ec "$until" "$log" 2>/dev/null)" -ge "$count" ]; then
-            sleep 1
-            pkill -P "$qpid" 2>/dev/null
+            sleep 1 # let the line after it reach the log
             kill "$qpid" 2>/dev/null
             break
         fi
         sleep 1
-        t=$((t + 1))
     done
     wait "$qpid" 2>/dev/null
     return 0

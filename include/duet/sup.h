@@ -134,7 +134,8 @@ int duet_sup_inactive_slot(const duet_sup_t *s);
 /** Called by the OTA session: slot now holds a verified image; mark it PENDING, make it
  *  active and (if activate) restart into it. */
 duet_err_t duet_sup_install(duet_sup_t *s, int slot, const duet_img_info_t *info, bool activate);
-/** Verification policy for this chip and the configured keys (window from the port). */
+/** Verification policy for this chip and the configured keys (window from the port).
+ *  max_image_size = the smaller slot; 0 (no limit) when the firmware has no slots. */
 duet_err_t duet_sup_policy(const duet_sup_t *s, duet_img_policy_t *pol);
 
 #ifdef __cplusplus
