@@ -38,6 +38,9 @@ sc_counter() {
     else
         pass counter "counter $(values "$log" 'state=RUNNING' counter | sed -n '1p;$p' | tr '\n' ' ')"
     fi
+    # What the component adds to a firmware (report only): ESP-IDF's per-archive sizes.
+    idf.py -C "$ex" -B "$b" -D SDKCONFIG="$b/sdkconfig" size-components >"$LOGS/size-components.txt" 2>&1 &&
+        echo "INFO size: $(grep -E 'libduet\.a' "$LOGS/size-components.txt" | tr -d '│' | awk '{print $1": total "$2" B, IRAM "$3", DRAM .bss "$7" .data "$8", flash code "$11", flash rodata "$13}')"
 }
 
 sc_linked() {
@@ -90,6 +93,7 @@ sc_selftest() {
     tt "$log" flash-writes 1 flash-writes
     tt "$log" restart20 1 restart20
     tt "$log" core1-irq 2 core1-irq-after-restarts
+    grep -Eo 'TT: rom-ram INFO .*' "$log" | sed 's/^TT: rom-ram INFO/INFO rom-ram:/' 
     if [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
         fail core0-never-reset "core 0 reset or panicked during the checks (log $log)"
     else
@@ -129,14 +133,14 @@ sc_corrupt_slot() {
     size=$(stat -c %s "$dst")
     python3 -c 'import sys;p=sys.argv[1];o=int(sys.argv[2]);d=bytearray(open(p,"rb").read());d[o]^=0x5A;open(p,"wb").write(d)' \
         "$dst" $((size / 2))
-    sc_bad_slot corrupt-slot "$dst" 'IMG_BAD_HASH|bad hash|hash'
+    sc_bad_slot corrupt-slot "$dst" 'duet: slot A: image refused: image: SHA-256 mismatch'
 }
 
 run_scenarios() {
     want counter && sc_counter
     want linked && sc_linked
     want selftest && sc_selftest
-    want empty-slot && sc_bad_slot empty-slot "" 'NO_IMAGE|no bootable|no image'
+    want empty-slot && sc_bad_slot empty-slot "" 'duet: slot A: empty \(no duet image\)'
     want corrupt-slot && sc_corrupt_slot
     return 0
 }
