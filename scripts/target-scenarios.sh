@@ -136,9 +136,41 @@ sc_corrupt_slot() {
     sc_bad_slot corrupt-slot "$dst" 'duet: slot A: image refused: image: SHA-256 mismatch'
 }
 
+# examples/idf/ota on the model's open_eth NIC: the HTTP API of the firmware answers
+# through user-mode networking forwarded to loopback (status and the web page), with the
+# counter in slot A. Updates over this path: issue "Target II".
+sc_ota() {
+    local b=$OUT/idf/ota log=$LOGS/ota.log port=${TT_HTTP_PORT:-18080}
+    idf_build ota "$ROOT/examples/idf/ota" "$ROOT/tests/target/sdkconfig.qemu-eth" ||
+        { fail ota "idf.py build failed ($LOGS/idf-ota.log)"; return; }
+    flash_image "$b" "$OUT/run/ota.bin" "$(part_offset "$b" duet_a)" "$OUT/host/images/counter.esp32s3.img" ||
+        { fail ota "merge_bin failed"; return; }
+    QEMU_NIC="-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:$port-:80" \
+        boot "$OUT/run/ota.bin" "$log" 180 'core1: counter v[0-9.]+: [0-9]+' 3 &
+    local bp=$!
+    local status="" page="" i
+    for i in $(seq 1 150); do
+        status=$(curl -s -m 5 "http://127.0.0.1:$port/api/status" 2>/dev/null) && [[ "$status" == *RUNNING* ]] && break
+        sleep 1
+    done
+    page=$(curl -s -m 5 "http://127.0.0.1:$port/" 2>/dev/null | head -c 4096)
+    wait "$bp"
+    echo "$status" >"$LOGS/ota-status.json"
+    if [[ "$status" != *RUNNING* ]]; then
+        fail ota "GET /api/status over the model's network did not report RUNNING (got: ${status:0:120}; log $log)"
+    elif [[ "$page" != *"<html"* && "$page" != *"<!doctype"* && "$page" != *"<!DOCTYPE"* ]]; then
+        fail ota "GET / did not return the web page"
+    elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
+        fail ota "core 0 reset or panicked"
+    else
+        pass ota "GET /api/status RUNNING and the web page over open_eth ($(grep -Eo 'got ip:[0-9.]+' "$log" | head -1))"
+    fi
+}
+
 run_scenarios() {
     want counter && sc_counter
     want linked && sc_linked
+    want ota && sc_ota
     want selftest && sc_selftest
     want empty-slot && sc_bad_slot empty-slot "" 'duet: slot A: empty \(no duet image\)'
     want corrupt-slot && sc_corrupt_slot
