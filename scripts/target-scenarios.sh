@@ -163,7 +163,7 @@ sc_ota() {
     elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
         fail ota "core 0 reset or panicked"
     else
-        pass ota "GET /api/status RUNNING and the web page over open_eth ($(grep -Eo 'got ip:[0-9.]+' "$log" | head -1))"
+        pass ota "GET /api/status RUNNING and the web page over open_eth (device $(grep -Eo 'ip: [0-9.]+' "$log" | head -1))"
     fi
 }
 
