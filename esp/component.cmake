@@ -6,9 +6,13 @@
 #
 # Organisation: portable core (core/*.c, no OS or chip calls) + the esp32s3 port
 # (port/esp32s3/*.c) + the embedded web page, one component library.
-# Must not change: WHOLE_ARCHIVE (the SOC_RESERVE_MEMORY_REGION entries in
-# port/esp32s3/duet_esp_mem.c are referenced by nothing, so without it the linker drops
-# them and the window silently stays heap - facts §1.4) and the esp_restart_noos wrap.
+# Linked as an ordinary archive, so a firmware carries only what it uses (without the
+# HTTP API no esp_http_server, lwIP or web page). Must not change: the
+# SOC_RESERVE_MEMORY_REGION entries live in port/esp32s3/duet_esp_mem.c together with
+# duet_esp_mem_check(), which every start path calls, so they are linked whenever core 1
+# can be started (ESP-IDF's sections.ld KEEPs .reserved_memory_address; duet_esp_mem_check
+# verifies it at run time - facts §1.4); the auto-start constructor is pulled in with -u;
+# the esp_restart_noos wrap pulls in duet_esp_core1.c.
 
 get_filename_component(DUET_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 
@@ -57,8 +61,7 @@ idf_component_register(
   PRIV_INCLUDE_DIRS "${DUET_ROOT}/port/esp32s3"
   REQUIRES esp_partition esp_http_server
   PRIV_REQUIRES esp_system esp_hw_support esp_rom esp_timer esp_pm heap soc log freertos mbedtls
-  LDFRAGMENTS ${DUET_LF}
-  WHOLE_ARCHIVE)
+  LDFRAGMENTS ${DUET_LF})
 
 if(NOT CMAKE_BUILD_EARLY_EXPANSION)
   # The portable core is C11 without GNU extensions on the host; IDF builds with gnu17,
@@ -71,6 +74,11 @@ if(NOT CMAKE_BUILD_EARLY_EXPANSION)
   # another object than its definition (esp_system/port/soc/esp32s3/system_internal.c),
   # so --wrap catches all of them.
   target_link_options(${COMPONENT_LIB} INTERFACE "-Wl,--wrap=esp_restart_noos")
+  # CONFIG_DUET_AUTOSTART: a constructor in duet_esp.c that nothing calls; take that
+  # object even when the application never calls duet_esp_*.
+  if(CONFIG_DUET_AUTOSTART)
+    target_link_options(${COMPONENT_LIB} INTERFACE "-Wl,-u,duet_esp_config_default")
+  endif()
 
   # Link-time checks on the window (needs CONFIG_* values: generate the script).
   set(DUET_CHECKS_LD "${CMAKE_CURRENT_BINARY_DIR}/duet_checks.ld")

@@ -26,7 +26,8 @@
 #include "duet_esp_http.h"
 #include "duet_esp_priv.h"
 
-_Static_assert(sizeof(size_t) == sizeof(uint32_t), "the S3 has 32-bit sizes (OTA lengths are uint32_t)");
+_Static_assert(sizeof(size_t) == sizeof(uint32_t),
+               "the S3 has 32-bit sizes (OTA lengths are uint32_t)");
 
 static duet_sup_t s_sup;
 static SemaphoreHandle_t s_lock;
@@ -93,7 +94,8 @@ void duet_esp_config_default(duet_esp_config_t *cfg)
     if (parse_pubkey(CONFIG_DUET_PUBKEY_HEX, cfg->sup.keys[0]))
         cfg->sup.key_count = 1;
     else if (CONFIG_DUET_PUBKEY_HEX[0] != '\0')
-        ESP_LOGE(DUET_ESP_TAG, "CONFIG_DUET_PUBKEY_HEX is not 130 hex digits starting with 04: ignored");
+        ESP_LOGE(DUET_ESP_TAG,
+                 "CONFIG_DUET_PUBKEY_HEX is not 130 hex digits starting with 04: ignored");
     cfg->start_core1 = true;
 #if CONFIG_DUET_HTTP_API
     cfg->http = true;
@@ -123,7 +125,7 @@ void duet_esp_unlock(void)
 
 static void print_crash(const duet_crash_t *c)
 {
-    duet_crash_fmt_opts_t o = { .chip = DUET_CHIP_ESP32S3 };
+    duet_crash_fmt_opts_t o = {.chip = DUET_CHIP_ESP32S3};
     size_t len = 0;
     /* Truncation (DUET_ERR_NOMEM) still leaves a NUL-terminated, useful prefix. */
     (void)duet_crash_format(c, &o, s_crash_text, sizeof s_crash_text, &len);
@@ -216,18 +218,27 @@ static duet_err_t init_once(const duet_esp_config_t *cfg, bool need_partitions)
         }
         if (e == DUET_OK) {
             s_poll_ms = cfg->poll_period_ms ? cfg->poll_period_ms : CONFIG_DUET_POLL_PERIOD_MS;
-            if (xTaskCreate(sup_task, "duet_sup", cfg->task_stack, NULL, cfg->task_priority, &s_task) != pdPASS)
+            if (xTaskCreate(sup_task, "duet_sup", cfg->task_stack, NULL, cfg->task_priority,
+                            &s_task) != pdPASS)
                 e = DUET_ERR_NOMEM;
         }
         if (e == DUET_OK)
             s_ready = true;
     }
     duet_esp_unlock();
+#if CONFIG_DUET_HTTP_API
+    /* Compiled only with the option, so a firmware without it links no HTTP server (an
+     * application may still call duet_esp_http_start() itself). */
     if (e == DUET_OK && cfg->http) {
         duet_err_t h = duet_esp_http_start(cfg->http_port, cfg->http_token, NULL);
         if (h != DUET_OK && h != DUET_ERR_STATE) /* STATE: already serving */
             ESP_LOGE(DUET_ESP_TAG, "HTTP API not started: %s", duet_err_str(h));
     }
+#else
+    if (e == DUET_OK && cfg->http)
+        ESP_LOGW(DUET_ESP_TAG,
+                 "cfg.http ignored: built without CONFIG_DUET_HTTP_API (call duet_esp_http_start)");
+#endif
     if (e != DUET_OK)
         ESP_LOGE(DUET_ESP_TAG, "init failed: %s", duet_err_str(e));
     return e;
@@ -390,6 +401,7 @@ static void autostart_task(void *arg)
 __attribute__((constructor)) static void duet_autostart(void)
 {
     (void)xTaskCreate(autostart_task, "duet_autostart", CONFIG_DUET_TASK_STACK, NULL,
-                      CONFIG_DUET_TASK_PRIORITY, NULL); /* failure (no heap this early) = no auto-start */
+                      CONFIG_DUET_TASK_PRIORITY,
+                      NULL); /* failure (no heap this early) = no auto-start */
 }
 #endif

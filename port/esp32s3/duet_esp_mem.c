@@ -6,7 +6,8 @@
  * v5.3-v5.5) emits {start, end} into .reserved_memory_address; the heap trims it out of
  * the DIRAM regions, which are keyed by DRAM-alias addresses - so both entries use DRAM
  * addresses (an IRAM-alias entry would match no region and reserve nothing). Nothing
- * references these entries: the component is linked WHOLE_ARCHIVE (esp/component.cmake).
+ * references these entries; they are linked because they sit in the object of
+ * duet_esp_mem_check(), which every start path calls (esp/component.cmake).
  * Must not change: DRAM-alias addresses; the ROM entry (every reset of core 1 runs ROM
  * code on its APP stack 0x3FCEB710..0x3FCED710 and may touch ROM .bss up to 0x3FCEEE34,
  * all of which IDF hands to the heap in main_task; duet_esp_priv.h).
@@ -83,8 +84,8 @@ duet_err_t duet_esp_mem_check(void)
         if (range_hits_ours(regs[i].start, regs[i].start + (intptr_t)regs[i].size)) {
             ESP_LOGE(DUET_ESP_TAG,
                      "memory region 0x%08x..0x%08x overlaps the core-1 window: the "
-                     "SOC_RESERVE_MEMORY_REGION entries were not linked (component must be "
-                     "WHOLE_ARCHIVE)",
+                     "SOC_RESERVE_MEMORY_REGION entries were not linked (they must stay in "
+                     "duet_esp_mem.c)",
                      (unsigned)regs[i].start, (unsigned)(regs[i].start + (intptr_t)regs[i].size));
             linked = false;
         }
