@@ -197,7 +197,7 @@ void app_main(void)
     rom_ram_count(&st1, &bss1, &lo1, &hi1);
     ESP_LOGI(TAG,
              "rom-ram INFO after 21 starts of core 1: app-stack words written %" PRIu32
-             ", ROM .bss words written %" PRIu32 " (highest 0x%08" PRIx32
+             ", ROM .bss words written %" PRIu32 " (0x%08" PRIx32 "..0x%08" PRIx32
              "); core 0 alone: %" PRIu32 " / %" PRIu32,
              st1, bss1, lo1, hi1, st0, bss0);
     check_core1_irq(); /* interrupts still right after 20 restarts */
