@@ -118,6 +118,9 @@ boot() {
         sleep 1
     done
     wait "$qpid" 2>/dev/null
+    # ESP-IDF colours its log lines by default in some versions (CONFIG_LOG_COLORS): judge
+    # plain text.
+    sed -i 's/\x1b\[[0-9;]*m//g' "$log"
     return 0
 }
 
