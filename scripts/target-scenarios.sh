@@ -136,34 +136,83 @@ sc_corrupt_slot() {
     sc_bad_slot corrupt-slot "$dst" 'duet: slot A: image refused: image: SHA-256 mismatch'
 }
 
-# examples/idf/ota on the model's open_eth NIC: the HTTP API of the firmware answers
-# through user-mode networking forwarded to loopback (status and the web page), with the
-# counter in slot A. Updates over this path: issue "Target II".
+# examples/idf/ota on the model's open_eth NIC, with user-mode networking forwarded to
+# loopback and the counter in slot A: the HTTP API answers (status, web page), bad uploads
+# are refused while the program keeps running in the same epoch, and `duet push` of
+# counter v2 swaps it into slot B, confirmed after CONFIG_DUET_CONFIRM_HEARTBEATS.
+ota_status() { curl -s -m 5 "$URL/api/status" 2>/dev/null; }
+json() { python3 -c 'import json,sys;d=json.load(sys.stdin);print(eval(sys.argv[1],{"d":d}))' "$1" 2>/dev/null; }
+
+# refuse NAME ARGS...: `duet push` must be refused (exit 4) and core 1 keep its epoch
+refuse() {
+    local name=$1 before after out rc
+    shift
+    before=$(ota_status | json 'd["epoch"],d["state"]')
+    out=$("$DUET" push --url "$URL" --no-progress "$@" 2>&1)
+    rc=$?
+    sleep 2
+    after=$(ota_status | json 'd["epoch"],d["state"]')
+    if [ "$rc" -ne 4 ]; then
+        fail "refuse-$name" "push exit $rc, not refused: $(echo "$out" | tail -1)"
+    elif [ "$before" != "$after" ] || [[ "$after" != *RUNNING* ]]; then
+        fail "refuse-$name" "program disturbed: before $before, after $after"
+    else
+        pass "refuse-$name" "$(echo "$out" | tail -1 | cut -c1-90); still $after"
+    fi
+}
+
 sc_ota() {
     local b=$OUT/idf/ota log=$LOGS/ota.log port=${TT_HTTP_PORT:-18080}
+    URL=http://127.0.0.1:$port
     idf_build ota "$ROOT/examples/idf/ota" "$ROOT/tests/target/sdkconfig.qemu-eth" ||
         { fail ota "idf.py build failed ($LOGS/idf-ota.log)"; return; }
     flash_image "$b" "$OUT/run/ota.bin" "$(part_offset "$b" duet_a)" "$OUT/host/images/counter.esp32s3.img" ||
         { fail ota "merge_bin failed"; return; }
     QEMU_NIC="-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:$port-:80" \
-        boot "$OUT/run/ota.bin" "$log" 180 'core1: counter v[0-9.]+: [0-9]+' 3 &
+        boot "$OUT/run/ota.bin" "$log" 600 &
     local bp=$!
     local status="" page="" i
     for i in $(seq 1 150); do
-        status=$(curl -s -m 5 "http://127.0.0.1:$port/api/status" 2>/dev/null) && [[ "$status" == *RUNNING* ]] && break
+        status=$(ota_status) && [[ "$status" == *RUNNING* ]] && break
         sleep 1
     done
-    page=$(curl -s -m 5 "http://127.0.0.1:$port/" 2>/dev/null | head -c 4096)
-    wait "$bp"
+    page=$(curl -s -m 5 "$URL/" 2>/dev/null | head -c 4096)
     echo "$status" >"$LOGS/ota-status.json"
     if [[ "$status" != *RUNNING* ]]; then
         fail ota "GET /api/status over the model's network did not report RUNNING (got: ${status:0:120}; log $log)"
     elif [[ "$page" != *"<html"* && "$page" != *"<!doctype"* && "$page" != *"<!DOCTYPE"* ]]; then
         fail ota "GET / did not return the web page"
-    elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
-        fail ota "core 0 reset or panicked"
     else
-        pass ota "GET /api/status RUNNING and the web page over open_eth (device $(grep -Eo 'ip: [0-9.]+' "$log" | head -1))"
+        pass ota "GET /api/status RUNNING and the web page over open_eth"
+        local tok=target-test-token img=$OUT/host/images/counter_v2.esp32s3.img bad=$OUT/run/bad
+        mkdir -p "$bad"
+        head -c 20000 /dev/urandom >"$bad/garbage.img"
+        head -c $(($(stat -c %s "$img") / 2)) "$img" >"$bad/truncated.img"
+        refuse no-token "$img"
+        refuse wrong-token --token wrong-token "$img"
+        refuse garbage --token "$tok" "$bad/garbage.img"
+        refuse truncated --token "$tok" "$bad/truncated.img"
+        # a good update: slot B, new epoch, then CONFIRMED
+        local out rc st=""
+        out=$("$DUET" push --url "$URL" --token "$tok" --no-progress "$img" 2>&1)
+        rc=$?
+        for i in $(seq 1 60); do
+            st=$(ota_status | json 'd["active_slot"],d["version"],d["state"],d["slots"][1]["status"],d["epoch"]')
+            [[ "$st" == "(1, '2."*"', 'RUNNING', 'CONFIRMED', "* ]] && break
+            sleep 1
+        done
+        if [ "$rc" -ne 0 ]; then
+            fail ota-push "duet push counter v2 failed ($rc): $(echo "$out" | tail -1)"
+        elif [[ "$st" != "(1, '2."*"', 'RUNNING', 'CONFIRMED', "* ]]; then
+            fail ota-push "after the push: (active slot, version, state, slot B, epoch) = $st"
+        else
+            pass ota-push "counter v2 hot-swapped into slot B and confirmed: (active slot, version, state, slot B, epoch) = $st"
+        fi
+    fi
+    touch "$log.stop"
+    wait "$bp"
+    if [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
+        fail ota-core0 "core 0 reset or panicked (log $log)"
     fi
 }
 

@@ -94,12 +94,13 @@ part_offset() {
 }
 
 # boot FLASH LOG SECONDS [UNTIL_REGEX [COUNT]]: run the model, serial output to LOG; stops
-# early once COUNT (default 1) lines match UNTIL_REGEX. NIC: QEMU_NIC (open_eth, user net).
+# early once COUNT (default 1) lines match UNTIL_REGEX or the file LOG.stop exists. NIC: QEMU_NIC (open_eth, user net).
 boot() {
     local flash=$1 log=$2 secs=$3 until=${4:-} count=${5:-1}
     local efuse="$OUT/run/efuse.bin"
     head -c 1024 /dev/zero >"$efuse"
     : >"$log"
+    rm -f "$log.stop"
     # Serial goes to a file, not stdio, so the model needs no open stdin.
     timeout -k 5 "$secs" qemu-system-xtensa -nographic -M esp32s3 -m 4M \
         -icount "$QEMU_ICOUNT" \
@@ -110,7 +111,7 @@ boot() {
         ${QEMU_NIC:-} -serial file:"$log" -monitor none </dev/null >"$log.qemu" 2>&1 &
     local qpid=$!
     while kill -0 "$qpid" 2>/dev/null; do
-        if [ -n "$until" ] && [ "$(grep -Ec "$until" "$log" 2>/dev/null)" -ge "$count" ]; then
+        if [ -e "$log.stop" ] || { [ -n "$until" ] && [ "$(grep -Ec "$until" "$log" 2>/dev/null)" -ge "$count" ]; }; then
             sleep 1 # let the line after it reach the log
             kill "$qpid" 2>/dev/null
             break
