@@ -119,9 +119,9 @@ boot() {
         sleep 1
     done
     wait "$qpid" 2>/dev/null
-    # ESP-IDF colours its log lines by default in some versions (CONFIG_LOG_COLORS): judge
-    # plain text.
-    sed -i 's/\x1b\[[0-9;]*m//g' "$log"
+    # Judge plain text: ESP-IDF colours its log lines by default in some versions
+    # (CONFIG_LOG_COLORS), and the serial line ends are CR LF.
+    sed -i 's/\x1b\[[0-9;]*m//g; s/\r$//' "$log"
     return 0
 }
 
