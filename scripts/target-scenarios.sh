@@ -188,10 +188,20 @@ sc_ota() {
         mkdir -p "$bad"
         head -c 20000 /dev/urandom >"$bad/garbage.img"
         head -c $(($(stat -c %s "$img") / 2)) "$img" >"$bad/truncated.img"
+        # the same program, packed with a wrong header field each (no self-check)
+        local elf=$OUT/host/xtensa/counter_v2/counter_v2.elf
+        "$DUET" pack --no-check --chip esp32 --version 2.0.0 --security-counter 1 "$elf" -o "$bad/wrong-chip.img" >/dev/null
+        "$DUET" pack --no-check --abi call0 --version 2.0.0 --security-counter 1 "$elf" -o "$bad/wrong-abi.img" >/dev/null
+        "$DUET" pack --version 2.0.0 --security-counter 0 "$elf" -o "$bad/downgrade.img" >/dev/null
+        { cat "$img"; head -c 80000 /dev/urandom; } >"$bad/oversized.img" # > the 64 KiB slot
         refuse no-token "$img"
         refuse wrong-token --token wrong-token "$img"
         refuse garbage --token "$tok" "$bad/garbage.img"
         refuse truncated --token "$tok" "$bad/truncated.img"
+        refuse wrong-chip --token "$tok" "$bad/wrong-chip.img"
+        refuse wrong-abi --token "$tok" "$bad/wrong-abi.img"
+        refuse downgrade --token "$tok" "$bad/downgrade.img"
+        refuse oversized --token "$tok" "$bad/oversized.img"
         # a good update: slot B, new epoch, then CONFIRMED
         local out rc st=""
         out=$("$DUET" push --url "$URL" --token "$tok" --no-progress "$img" 2>&1)
