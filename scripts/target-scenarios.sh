@@ -14,6 +14,26 @@ increasing() {
     awk -v n="$1" 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1; c++ } END { exit !(c >= n && !bad) }'
 }
 
+# judge_counter NAME LOG [tick]: the counter example's run (slot or linked): at least 4
+# growing counter values in RUNNING state, core-1 lines with the core1 tag, one boot and no
+# panic; with "tick" also core 0's log timestamps (FreeRTOS tick) advancing.
+judge_counter() {
+    local name=$1 log=$2 counts
+    counts=$(values "$log" 'counter=[0-9]+ state=RUNNING' counter)
+    if ! increasing 4 <<<"$counts"; then
+        fail "$name" "no 4 growing counter values in RUNNING state: $(echo $counts) (log $log)"
+    elif ! grep -Eq '^[IWE] \([0-9]+\) core1: ' "$log"; then
+        fail "$name" "no core-1 log line with the core1 tag"
+    elif [ "${3:-}" = tick ] &&
+        ! grep -E 'counter=[0-9]+ state=RUNNING' "$log" | sed -nE 's/^I \(([0-9]+)\).*/\1/p' | increasing 4; then
+        fail "$name" "core 0 log timestamps (FreeRTOS tick) not advancing"
+    elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
+        fail "$name" "core 0 reset or panicked"
+    else
+        pass "$name" "counter $(sed -n '1p;$p' <<<"$counts" | tr '\n' ' ')"
+    fi
+}
+
 sc_counter() {
     local ex=$ROOT/examples/idf/counter b=$OUT/idf/counter log=$LOGS/counter.log
     idf_build counter "$ex" || { fail counter "idf.py build failed ($LOGS/idf-counter.log)"; return; }
@@ -23,21 +43,7 @@ sc_counter() {
     flash_image "$b" "$OUT/run/counter.bin" "$off" "$OUT/host/images/counter.esp32s3.img" ||
         { fail counter "merge_bin failed"; return; }
     boot "$OUT/run/counter.bin" "$log" 120 'counter=[0-9]+ state=RUNNING' 6
-    local n
-    n=$(values "$log" 'counter=[0-9]+ state=RUNNING' counter | wc -l)
-    if [ "$n" -lt 4 ]; then
-        fail counter "fewer than 4 RUNNING counter lines ($n; log $log)"
-    elif ! values "$log" 'counter=[0-9]+ state=RUNNING' counter | increasing 4; then
-        fail counter "counter not growing: $(values "$log" 'state=RUNNING' counter | tr '\n' ' ')"
-    elif ! grep -Eq '^[IWE] \([0-9]+\) core1: ' "$log"; then
-        fail counter "no core-1 log line with the core1 tag"
-    elif ! grep -E 'counter=[0-9]+ state=RUNNING' "$log" | sed -nE 's/^I \(([0-9]+)\).*/\1/p' | increasing 4; then
-        fail counter "core 0 log timestamps (FreeRTOS tick) not advancing"
-    elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
-        fail counter "core 0 reset or panicked"
-    else
-        pass counter "counter $(values "$log" 'state=RUNNING' counter | sed -n '1p;$p' | tr '\n' ' ')"
-    fi
+    judge_counter counter "$log" tick
     # What the component adds to a firmware (report only): ESP-IDF's per-archive sizes.
     idf.py -C "$ex" -B "$b" -D SDKCONFIG="$b/sdkconfig" size-components >"$LOGS/size-components.txt" 2>&1 &&
         echo "INFO size: $(grep -E 'libduet\.a' "$LOGS/size-components.txt" | tr -d '│' | awk '{print $1": total "$2" B, IRAM "$3", DRAM .bss "$7" .data "$8", flash code "$11", flash rodata "$13}')"
@@ -45,26 +51,16 @@ sc_counter() {
 
 sc_linked() {
     local b=$OUT/idf/linked log=$LOGS/linked.log
-    IDF_EXTRA_ARGS=(-D DUET_LINKED_IMAGE="$OUT/host/images/counter.esp32s3.img")
-    idf_build linked "$ROOT/examples/idf/linked" || { IDF_EXTRA_ARGS=(); fail linked "idf.py build failed ($LOGS/idf-linked.log)"; return; }
-    IDF_EXTRA_ARGS=()
+    local IDF_EXTRA_ARGS=(-D DUET_LINKED_IMAGE="$OUT/host/images/counter.esp32s3.img") # for idf_build
+    idf_build linked "$ROOT/examples/idf/linked" || { fail linked "idf.py build failed ($LOGS/idf-linked.log)"; return; }
     flash_image "$b" "$OUT/run/linked.bin" || { fail linked "merge_bin failed"; return; }
     boot "$OUT/run/linked.bin" "$log" 120 'counter=[0-9]+ state=RUNNING' 5
-    if ! values "$log" 'counter=[0-9]+ state=RUNNING' counter | increasing 4; then
-        fail linked "no growing counter in RUNNING state (log $log)"
-    elif ! grep -Eq '^[IWE] \([0-9]+\) core1: ' "$log"; then
-        fail linked "no core-1 log line with the core1 tag"
-    elif [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
-        fail linked "core 0 reset or panicked"
-    else
-        pass linked "counter $(values "$log" 'state=RUNNING' counter | sed -n '1p;$p' | tr '\n' ' ')"
-    fi
+    judge_counter linked "$log"
 }
 
 # The firmware of tests/target/fw, built once, booted with different slot contents.
 fw_build() {
-    [ -f "$OUT/idf/fw/flasher_args.json" ] && [ -n "${FW_BUILT:-}" ] && return 0
-    idf_build fw "$ROOT/tests/target/fw" && FW_BUILT=1
+    [ -n "${FW_BUILT:-}" ] || { idf_build fw "$ROOT/tests/target/fw" && FW_BUILT=1; }
 }
 
 # tt LOG NAME: the "TT NAME PASS|FAIL ..." line of a run, judged (first one if several)

@@ -81,8 +81,8 @@ static void check_flash_writes(void)
         errs += nvs_set_u32(h, "n", i) != ESP_OK;
         errs += nvs_commit(h) != ESP_OK;
         memset(buf, (int)i, sizeof(buf));
-        errs += esp_partition_erase_range(pb, (i % 16) * 4096u, 4096) != ESP_OK;
-        errs += esp_partition_write(pb, (i % 16) * 4096u, buf, sizeof(buf)) != ESP_OK;
+        errs += esp_partition_erase_range(pb, i * 4096u, 4096) != ESP_OK;
+        errs += esp_partition_write(pb, i * 4096u, buf, sizeof(buf)) != ESP_OK;
         ops += 4;
         vTaskDelay(1);
         stalls += U(0) == before; /* not one pass during 4 flash ops and a tick */
