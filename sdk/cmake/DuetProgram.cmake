@@ -66,12 +66,16 @@ endif()
 set(DUET_XTENSA_ABI ${DUET_XTENSA_ABI} CACHE INTERNAL "ABI of the Xtensa cross build")
 set(DUET_XTENSA_TOOLCHAIN_FILE ${DUET_XTENSA_TOOLCHAIN_FILE} CACHE INTERNAL "")
 
-# duet_add_xtensa_program(NAME ... SOURCES ... [same options as duet_add_program])
+# duet_add_xtensa_program(NAME ... SOURCES ... [same options as duet_add_program]
+#                         [BINARY_DIR dir] [IMAGE file] [CLI path CLI_TARGET target]
+#                         [PACK_ARGS ...])
 # Does nothing when no cross toolchain is configured. Targets: <name>_xtensa (ELF),
-# <name>_esp32s3_img (packed image, needs the `duet` CLI target).
+# <name>_esp32s3_img (packed image). The packer is the `duet` CLI target of this build,
+# or CLI (a path, built by CLI_TARGET if given: esp/core1_program.cmake in an ESP-IDF
+# project). PACK_ARGS go to `duet pack` (e.g. --sign KEY.pem).
 function(duet_add_xtensa_program)
-  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM"
-                        "SOURCES;DEFINES" ${ARGN})
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;BINARY_DIR;IMAGE;CLI;CLI_TARGET"
+                        "SOURCES;DEFINES;PACK_ARGS" ${ARGN})
   if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
     return()
   endif()
@@ -108,6 +112,9 @@ function(duet_add_xtensa_program)
   list(JOIN srcs "|" srcs_arg)
   list(JOIN P_DEFINES "|" defs_arg)
   set(bin ${CMAKE_BINARY_DIR}/xtensa/${P_NAME})
+  if(P_BINARY_DIR)
+    set(bin ${P_BINARY_DIR})
+  endif()
   set(elf ${bin}/${P_NAME}.elf)
   ExternalProject_Add(${P_NAME}_xtensa
     SOURCE_DIR ${DUET_ROOT}/sdk/cmake/xtensa
@@ -126,21 +133,33 @@ function(duet_add_xtensa_program)
     BUILD_ALWAYS ON
     BUILD_BYPRODUCTS ${elf}
     USES_TERMINAL_BUILD OFF)
-  if(TARGET duet)
-    set(img ${CMAKE_BINARY_DIR}/images/${P_NAME}.esp32s3.img)
-    math(EXPR wsize "${P_WINDOW_SIZE}")
-    add_custom_command(OUTPUT ${img}
-      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/images
-      COMMAND $<TARGET_FILE:duet> pack --chip esp32s3 --abi ${DUET_XTENSA_ABI}
-              --version ${P_VERSION} --security-counter ${P_SECURITY_COUNTER}
-              --name ${P_IMAGE_NAME} --window ${P_WINDOW_BASE}:${wsize}
-              -o ${img} ${elf}
-      DEPENDS ${P_NAME}_xtensa duet ${elf}
-      COMMENT "Packing ESP32-S3 image ${P_NAME}.esp32s3.img (${DUET_XTENSA_ABI})"
-      VERBATIM)
-    add_custom_target(${P_NAME}_esp32s3_img ALL DEPENDS ${img})
-    set_property(GLOBAL APPEND PROPERTY DUET_ESP32S3_IMAGES ${img})
+  set(img ${CMAKE_BINARY_DIR}/images/${P_NAME}.esp32s3.img)
+  if(P_IMAGE)
+    set(img ${P_IMAGE})
   endif()
+  if(P_CLI)
+    set(cli ${P_CLI})
+    set(cli_dep ${P_CLI_TARGET})
+  elseif(TARGET duet)
+    set(cli $<TARGET_FILE:duet>)
+    set(cli_dep duet)
+  else()
+    return()
+  endif()
+  get_filename_component(img_dir ${img} DIRECTORY)
+  get_filename_component(img_file ${img} NAME)
+  math(EXPR wsize "${P_WINDOW_SIZE}")
+  add_custom_command(OUTPUT ${img}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${img_dir}
+    COMMAND ${cli} pack --chip esp32s3 --abi ${DUET_XTENSA_ABI}
+            --version ${P_VERSION} --security-counter ${P_SECURITY_COUNTER}
+            --name ${P_IMAGE_NAME} --window ${P_WINDOW_BASE}:${wsize} ${P_PACK_ARGS}
+            -o ${img} ${elf}
+    DEPENDS ${P_NAME}_xtensa ${cli_dep} ${elf}
+    COMMENT "Packing ESP32-S3 image ${img_file} (${DUET_XTENSA_ABI})"
+    VERBATIM)
+  add_custom_target(${P_NAME}_esp32s3_img ALL DEPENDS ${img})
+  set_property(GLOBAL APPEND PROPERTY DUET_ESP32S3_IMAGES ${img})
 endfunction()
 
 # Both targets from the same sources.

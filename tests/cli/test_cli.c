@@ -176,6 +176,28 @@ static void test_keygen_sign_verify_round_trip(void **state)
     jp_free(j);
 }
 
+/* `duet pubkey`: the same CONFIG_DUET_PUBKEY_HEX line from the private and the public key
+ * file, the one keygen printed; anything else is refused. */
+static void test_pubkey_prints_the_sdkconfig_line(void **state)
+{
+    unlink(path("p.pem"));
+    unlink(path("p.pub.pem"));
+    assert_int_equal(run("keygen", "-o", path("p.pem"), NULL), 0);
+    const char *line = strstr(out, "CONFIG_DUET_PUBKEY_HEX=\"04");
+    assert_non_null(line);
+    char from_keygen[256];
+    snprintf(from_keygen, sizeof(from_keygen), "%s", line);
+    /* "04" + 128 hex digits between the quotes */
+    assert_int_equal(strchr(from_keygen + 24, '"') - (from_keygen + 24), 130);
+    assert_int_equal(run("pubkey", path("p.pem"), NULL), 0);
+    assert_string_equal(out, from_keygen);
+    assert_int_equal(run("pubkey", path("p.pub.pem"), NULL), 0);
+    assert_string_equal(out, from_keygen);
+    assert_int_equal(run("pubkey", elf, NULL), 2);
+    one_error_line("pubkey");
+    assert_int_equal(run("pubkey", NULL), 1);
+}
+
 static void write_bytes(const char *p, const void *b, size_t n)
 {
     FILE *f = fopen(p, "wb");
@@ -602,6 +624,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pack_inspect_verify_host_image),
         cmocka_unit_test(test_keygen_sign_verify_round_trip),
+        cmocka_unit_test(test_pubkey_prints_the_sdkconfig_line),
         cmocka_unit_test(test_broken_images_exit_2_with_the_reason),
         cmocka_unit_test(test_usage_and_io_exit_codes),
         cmocka_unit_test(test_crash_decodes_and_symbolizes),

@@ -94,6 +94,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -55,6 +55,13 @@ static int write_pub_pem(const char *path, const uint8_t pub[DUET_CRYPTO_PUBKEY_
     return cli_write_file(path, pem, (size_t)n, 0644);
 }
 
+static void print_pubkey_hex(const uint8_t point[DUET_CRYPTO_PUBKEY_LEN])
+{
+    char hex[2 * DUET_CRYPTO_PUBKEY_LEN + 1];
+    cli_hex(point, DUET_CRYPTO_PUBKEY_LEN, hex);
+    printf("CONFIG_DUET_PUBKEY_HEX=\"%s\"\n", hex);
+}
+
 int cmd_keygen(int argc, char **argv)
 {
     static const struct option lo[] = {{"out", 1, 0, 'o'},   {"pub", 1, 0, 'p'},
@@ -108,6 +115,38 @@ int cmd_keygen(int argc, char **argv)
         return cli_fail("keygen", CLI_IO, "%s: %s", pub, strerror(errno));
     cli_hex(kid, sizeof(kid), kidhex);
     printf("private key %s, public key %s, key id %s\n", out, pub, kidhex);
+    print_pubkey_hex(point);
+    return CLI_OK;
+}
+
+/* `duet pubkey KEY`: the public point of a private or public key file as the line an
+ * sdkconfig needs (CONFIG_DUET_PUBKEY_HEX). */
+int cmd_pubkey(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        printf("usage: duet pubkey KEY.pem|KEY.pub.pem\n"
+               "  prints CONFIG_DUET_PUBKEY_HEX=\"04...\" for the firmware's sdkconfig\n");
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? CLI_OK : CLI_USAGE;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cli_read_file(argv[1], &buf, &len) != 0)
+        return cli_fail("pubkey", CLI_IO, "%s: %s", argv[1], strerror(errno));
+    uint8_t point[DUET_CRYPTO_PUBKEY_LEN];
+    /* the private-key parser wants the terminating NUL of a PEM text */
+    uint8_t *z = realloc(buf, len + 1);
+    if (z == NULL) {
+        free(buf);
+        return cli_fail("pubkey", CLI_INTERNAL, "out of memory");
+    }
+    z[len] = 0;
+    duet_err_t e = duet_crypto_privkey_public(z, len + 1, point);
+    if (e != DUET_OK)
+        e = duet_crypto_pubkey_load(z, len, point);
+    free(z);
+    if (e != DUET_OK)
+        return cli_fail("pubkey", CLI_VERIFY, "%s: not a P-256 private or public key", argv[1]);
+    print_pubkey_hex(point);
     return CLI_OK;
 }
 

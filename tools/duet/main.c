@@ -17,6 +17,7 @@ static const struct {
     {"verify", cmd_verify, "verify an image against a chip's window and trusted keys"},
     {"keygen", cmd_keygen, "make a P-256 signing key pair (private + public PEM)"},
     {"sign", cmd_sign, "add or replace an image's signature"},
+    {"pubkey", cmd_pubkey, "print a key's public point for CONFIG_DUET_PUBKEY_HEX"},
     {"sim", cmd_sim, "run the simulator (duet-sim) with the given arguments"},
     {"flash", cmd_flash, "write an image into slot a|b of a device (parttool.py) or simulator"},
     {"push", cmd_push, "upload an image to a device/simulator over HTTP"},
