@@ -206,6 +206,8 @@ duet_err_t duet_crash_format(const duet_crash_t *c, const duet_crash_fmt_opts_t 
                 const char *sn = duet_crash_signal_name(c->cr_exccause);
                 app(&o, "  signal:    %lu %s (si_code %ld)\n", (unsigned long)c->cr_exccause,
                     sn ? sn : "?", (long)(int32_t)c->cr_ps);
+            } else if (c->cr_exccause == DUET_CRASH_EXCCAUSE_NONE) {
+                app(&o, "  exccause:  none (debug exception or interrupt, not a level-1 exception)\n");
             } else {
                 const char *cn = duet_crash_exccause_name(c->cr_exccause);
                 const char *ct = duet_crash_exccause_text(c->cr_exccause);
@@ -213,7 +215,7 @@ duet_err_t duet_crash_format(const duet_crash_t *c, const duet_crash_fmt_opts_t 
                     cn ? cn : "reserved", ct ? " (" : "", ct ? ct : "", ct ? ")" : "");
             }
         }
-        addr_line(&o, opt, host ? "  pc:        " : "  pc (EPC1): ", c->cr_pc);
+        addr_line(&o, opt, "  pc:        ", c->cr_pc);
         app(&o, "  %s  0x%08lx\n", host ? "fault addr:" : "excvaddr:  ",
             (unsigned long)c->cr_excvaddr);
         if (!host)

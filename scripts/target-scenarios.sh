@@ -96,6 +96,28 @@ sc_selftest() {
     fi
 }
 
+# Core 0 reset (esp_restart) and panicked while core 1 runs the counter from slot A:
+# tests/target/fw's reset suite. Three boots (power-on + 2), the one intended panic.
+sc_core0_reset() {
+    local b=$OUT/idf/fw log=$LOGS/core0-reset.log
+    fw_build || { fail core0-reset "idf.py build failed ($LOGS/idf-fw.log)"; return; }
+    flash_image "$b" "$OUT/run/core0-reset.bin" "$(part_offset "$b" duet_a)" "$OUT/host/images/counter.esp32s3.img" ||
+        { fail core0-reset "merge_bin failed"; return; }
+    boot "$OUT/run/core0-reset.bin" "$log" 300 'TT: done'
+    tt "$log" core1-stopped-by-restart 1 core0-restart-stops-core1
+    tt "$log" back-after-restart 1 core0-restart-comes-back
+    tt "$log" core1-stopped-by-panic 1 core0-panic-stops-core1
+    tt "$log" back-after-panic 1 core0-panic-comes-back
+    local boots panics
+    boots=$(boots_in "$log")
+    panics=$(grep -c 'Guru Meditation' "$log")
+    if [ "$boots" -ne 3 ] || [ "$panics" -ne 1 ]; then
+        fail core0-reset-count "want 3 boots and the 1 intended panic, got $boots boots, $panics panics (log $log)"
+    else
+        pass core0-reset-count "3 boots (power-on, esp_restart, panic), 1 panic"
+    fi
+}
+
 # An empty or a corrupted slot: clear log line, core 1 not started, core 0 keeps running.
 sc_bad_slot() {
     local name=$1 img=$2 want_err=$3 b=$OUT/idf/fw log=$LOGS/$1.log
@@ -132,9 +154,11 @@ sc_corrupt_slot() {
 }
 
 # examples/idf/ota on the model's open_eth NIC, with user-mode networking forwarded to
-# loopback and the counter in slot A: the HTTP API answers (status, web page), bad uploads
-# are refused while the program keeps running in the same epoch, and `duet push` of
-# counter v2 swaps it into slot B, confirmed after CONFIG_DUET_CONFIRM_HEARTBEATS.
+# loopback. Built with signatures required (a key made for the test, CONFIG_DUET_SIGNING_KEY
+# signs slot A's counter in the same idf.py build): the HTTP API answers (status, web
+# page), bad uploads are refused while the program keeps running in the same epoch, each
+# crash kind ends in a crash record, restarts with backoff and a rollback to slot A, and
+# `duet push` of counter v2 swaps it into slot B, confirmed after CONFIG_DUET_CONFIRM_HEARTBEATS.
 ota_status() { curl -s -m 5 "$URL/api/status" 2>/dev/null; }
 json() { python3 -c 'import json,sys;d=json.load(sys.stdin);print(eval(sys.argv[1],{"d":d}))' "$1" 2>/dev/null; }
 
@@ -156,15 +180,77 @@ refuse() {
     fi
 }
 
+# The test's signing keys (made once per build tree) and the sdkconfig lines that make
+# the ota firmware trust "dev" and refuse anything unsigned.
+ota_keys() {
+    local k=$OUT/keys
+    mkdir -p "$k"
+    [ -f "$k/dev.pem" ] || "$DUET" keygen -o "$k/dev.pem" >/dev/null || return 1
+    [ -f "$k/forger.pem" ] || "$DUET" keygen -o "$k/forger.pem" >/dev/null || return 1
+    { echo "CONFIG_DUET_REQUIRE_SIGNATURE=y"
+      echo "CONFIG_DUET_SIGNING_KEY=\"$k/dev.pem\""
+      "$DUET" pubkey "$k/dev.pem"; } >"$k/sdkconfig.signing"
+}
+
+# crash_kind KIND REASON PC_FUNCS [REGEX]: push the crash program of that kind (tests/target:
+# it faults 300 ms after every start, before it is confirmed) and judge what follows:
+# the crash record (reason, PC symbolized by `duet crash --elf` in one of PC_FUNCS, or
+# "-" for no PC, and REGEX if given), restarts with a doubling backoff, the crash loop and the rollback to
+# slot A, counter running again; core 0 untouched.
+crash_kind() {
+    local kind=$1 reason=$2 funcs=$3 name=crash-$1
+    local elf=$OUT/host/xtensa/crash_$kind/crash_$kind.elf img=$OUT/run/bad/crash_$kind.img
+    "$DUET" sign --key "$OUT/keys/dev.pem" "$OUT/host/images/crash_$kind.esp32s3.img" -o "$img" >/dev/null ||
+        { fail "$name" "could not sign the crash image"; return; }
+    local from st="" out rc i crash
+    from=$(wc -l <"$LOG_OTA")
+    out=$("$DUET" push --url "$URL" --token "$TOKEN" --no-progress "$img" 2>&1)
+    rc=$?
+    [ "$rc" -eq 0 ] || { fail "$name" "push failed ($rc): $(echo "$out" | tail -1)"; return; }
+    # this push's rollback (the status alone still shows the previous one at first)
+    for i in $(seq 1 90); do
+        tail -n +"$((from + 1))" "$LOG_OTA" | grep -q 'reverting to slot A' && break
+        sleep 1
+    done
+    for i in $(seq 1 30); do
+        st=$(ota_status | json 'd["active_slot"],d["state"],d["slots"][1]["status"],d["version"]')
+        [[ "$st" == "(0, 'RUNNING', 'BAD', '1."* ]] && break
+        sleep 1
+    done
+    local part
+    part=$(tail -n +"$((from + 1))" "$LOG_OTA")
+    crash=$("$DUET" crash --url "$URL" --elf "$elf" 2>&1)
+    echo "$crash" >"$LOGS/crash-$kind.txt"
+    local backoff
+    backoff=$(sed -nE 's/.*restarting core 1 in ([0-9]+) ms.*/\1/p' <<<"$part" | tr '\n' ' ')
+    if [[ "$st" != "(0, 'RUNNING', 'BAD', '1."* ]]; then
+        fail "$name" "no rollback to slot A: (active slot, state, slot B, version) = $st (log $LOG_OTA)"
+    elif ! grep -q "reason *:* *$reason\|$reason" <<<"$crash"; then
+        fail "$name" "crash record does not name $reason: $(head -3 <<<"$crash" | tr '\n' ' ')"
+    elif [ "$funcs" != - ] && ! grep -Eq "pc: *0x[0-9a-f]+ +($funcs)\+" <<<"$crash"; then
+        fail "$name" "PC not symbolized into $funcs: $(grep -i 'pc' <<<"$crash" | head -2 | tr '\n' ' ')"
+    elif [ -n "${4:-}" ] && ! grep -Eq "$4" <<<"$crash"; then
+        fail "$name" "crash record lacks '$4': $(grep -E 'message|exccause' <<<"$crash" | tr '\n' ' ')"
+    elif [[ "$backoff" != "100 200 "* ]]; then
+        fail "$name" "restart backoff not 100 then 200 ms: '$backoff'"
+    elif ! grep -q 'crash loop: 3 crashes' <<<"$part" || ! grep -q 'slot B marked BAD, reverting to slot A' <<<"$part"; then
+        fail "$name" "no crash loop + revert in the log"
+    else
+        pass "$name" "$(grep -E '^crash:|pc:|message:' <<<"$crash" | head -3 | sed 's/  */ /g' | tr '\n' ';') restarts after ${backoff% * }ms, crash loop, back on slot A"
+    fi
+}
+
 sc_ota() {
-    local b=$OUT/idf/ota log=$LOGS/ota.log port=${TT_HTTP_PORT:-18080}
+    local b=$OUT/idf/ota port=${TT_HTTP_PORT:-18080}
+    LOG_OTA=$LOGS/ota.log
     URL=http://127.0.0.1:$port
-    idf_build ota "$ROOT/examples/idf/ota" "$ROOT/tests/target/sdkconfig.qemu-eth" ||
+    TOKEN=target-test-token
+    ota_keys || { fail ota "duet keygen failed"; return; }
+    idf_build ota "$ROOT/examples/idf/ota" "$ROOT/tests/target/sdkconfig.qemu-eth" "$OUT/keys/sdkconfig.signing" ||
         { fail ota "idf.py build failed ($LOGS/idf-ota.log)"; return; }
-    flash_image "$b" "$OUT/run/ota.bin" "$(part_offset "$b" duet_a)" "$OUT/host/images/counter.esp32s3.img" ||
-        { fail ota "merge_bin failed"; return; }
+    flash_image "$b" "$OUT/run/ota.bin" || { fail ota "merge_bin failed"; return; }
     QEMU_NIC="-nic user,model=open_eth,hostfwd=tcp:127.0.0.1:$port-:80" \
-        boot "$OUT/run/ota.bin" "$log" 600 &
+        boot "$OUT/run/ota.bin" "$LOG_OTA" 900 &
     local bp=$!
     local status="" page="" i
     for i in $(seq 1 150); do
@@ -174,32 +260,47 @@ sc_ota() {
     page=$(curl -s -m 5 "$URL/" 2>/dev/null | head -c 4096)
     echo "$status" >"$LOGS/ota-status.json"
     if [[ "$status" != *RUNNING* ]]; then
-        fail ota "GET /api/status over the model's network did not report RUNNING (got: ${status:0:120}; log $log)"
+        fail ota "GET /api/status over the model's network did not report RUNNING (got: ${status:0:120}; log $LOG_OTA)"
     elif [[ "$page" != *"<html"* && "$page" != *"<!doctype"* && "$page" != *"<!DOCTYPE"* ]]; then
         fail ota "GET / did not return the web page"
     else
-        pass ota "GET /api/status RUNNING and the web page over open_eth"
-        local tok=target-test-token img=$OUT/host/images/counter_v2.esp32s3.img bad=$OUT/run/bad
+        pass ota "signed slot A from the same idf.py build RUNNING; GET /api/status and the web page over open_eth"
+        local dev=$OUT/keys/dev.pem img=$OUT/run/bad/counter_v2.img bad=$OUT/run/bad
         mkdir -p "$bad"
+        local elf=$OUT/host/xtensa/counter_v2/counter_v2.elf
+        "$DUET" sign --key "$dev" "$OUT/host/images/counter_v2.esp32s3.img" -o "$img" >/dev/null
         head -c 20000 /dev/urandom >"$bad/garbage.img"
         head -c $(($(stat -c %s "$img") / 2)) "$img" >"$bad/truncated.img"
-        # the same program, packed with a wrong header field each (no self-check)
-        local elf=$OUT/host/xtensa/counter_v2/counter_v2.elf
-        "$DUET" pack --no-check --chip esp32 --version 2.0.0 --security-counter 1 "$elf" -o "$bad/wrong-chip.img" >/dev/null
-        "$DUET" pack --no-check --abi call0 --version 2.0.0 --security-counter 1 "$elf" -o "$bad/wrong-abi.img" >/dev/null
-        "$DUET" pack --version 2.0.0 --security-counter 0 "$elf" -o "$bad/downgrade.img" >/dev/null
+        # the same program, signed, packed with a wrong header field each (no self-check)
+        "$DUET" pack --no-check --sign "$dev" --chip esp32 --version 2.0.0 --security-counter 1 "$elf" -o "$bad/wrong-chip.img" >/dev/null
+        "$DUET" pack --no-check --sign "$dev" --abi call0 --version 2.0.0 --security-counter 1 "$elf" -o "$bad/wrong-abi.img" >/dev/null
+        "$DUET" pack --sign "$dev" --version 2.0.0 --security-counter 0 "$elf" -o "$bad/downgrade.img" >/dev/null
         { cat "$img"; head -c 80000 /dev/urandom; } >"$bad/oversized.img" # > the 64 KiB slot
+        # signatures: none, an untrusted key, and the trusted key's id with a broken signature
+        cp "$OUT/host/images/counter_v2.esp32s3.img" "$bad/unsigned.img"
+        "$DUET" sign --key "$OUT/keys/forger.pem" "$img" -o "$bad/untrusted-key.img" >/dev/null
+        python3 -c 'import sys;d=bytearray(open(sys.argv[1],"rb").read());d[-1]^=1;open(sys.argv[2],"wb").write(d)' \
+            "$img" "$bad/forged-signature.img"
         refuse no-token "$img"
         refuse wrong-token --token wrong-token "$img"
-        refuse garbage --token "$tok" "$bad/garbage.img"
-        refuse truncated --token "$tok" "$bad/truncated.img"
-        refuse wrong-chip --token "$tok" "$bad/wrong-chip.img"
-        refuse wrong-abi --token "$tok" "$bad/wrong-abi.img"
-        refuse downgrade --token "$tok" "$bad/downgrade.img"
-        refuse oversized --token "$tok" "$bad/oversized.img"
+        refuse unsigned --token "$TOKEN" "$bad/unsigned.img"
+        refuse untrusted-key --token "$TOKEN" "$bad/untrusted-key.img"
+        refuse forged-signature --token "$TOKEN" "$bad/forged-signature.img"
+        refuse garbage --token "$TOKEN" "$bad/garbage.img"
+        refuse truncated --token "$TOKEN" "$bad/truncated.img"
+        refuse wrong-chip --token "$TOKEN" "$bad/wrong-chip.img"
+        refuse wrong-abi --token "$TOKEN" "$bad/wrong-abi.img"
+        refuse downgrade --token "$TOKEN" "$bad/downgrade.img"
+        refuse oversized --token "$TOKEN" "$bad/oversized.img"
+        # each fault kind on the real vectors, rolled back to the counter in slot A
+        crash_kind load LOAD_STORE 'do_fault|duet_main'
+        crash_kind illegal ILLEGAL_INSN 'do_fault|duet_main'
+        crash_kind divzero DIV_ZERO 'do_fault|duet_main'
+        crash_kind stack STACK_OVERFLOW 'recurse' 'message: +stack overflow: store into the guard \(DBREAK0\)'
+        crash_kind hang HANG -
         # a good update: slot B, new epoch, then CONFIRMED
         local out rc st=""
-        out=$("$DUET" push --url "$URL" --token "$tok" --no-progress "$img" 2>&1)
+        out=$("$DUET" push --url "$URL" --token "$TOKEN" --no-progress "$img" 2>&1)
         rc=$?
         for i in $(seq 1 60); do
             st=$(ota_status | json 'd["active_slot"],d["version"],d["state"],d["slots"][1]["status"],d["epoch"]')
@@ -214,10 +315,10 @@ sc_ota() {
             pass ota-push "counter v2 hot-swapped into slot B and confirmed: (active slot, version, state, slot B, epoch) = $st"
         fi
     fi
-    touch "$log.stop"
+    touch "$LOG_OTA.stop"
     wait "$bp"
-    if [ "$(boots_in "$log")" -ne 1 ] || ! no_panic "$log"; then
-        fail ota-core0 "core 0 reset or panicked (log $log)"
+    if [ "$(boots_in "$LOG_OTA")" -ne 1 ] || ! no_panic "$LOG_OTA"; then
+        fail ota-core0 "core 0 reset or panicked (log $LOG_OTA)"
     fi
 }
 
@@ -226,6 +327,7 @@ run_scenarios() {
     want linked && sc_linked
     want ota && sc_ota
     want selftest && sc_selftest
+    want core0-reset && sc_core0_reset
     want empty-slot && sc_bad_slot empty-slot "" 'duet: slot A: empty \(no duet image\)'
     want corrupt-slot && sc_corrupt_slot
     return 0

@@ -29,9 +29,11 @@ static volatile uint32_t s_depth_limit = 0xFFFFFFFFu; /* never reached: looks bo
 
 static uint32_t recurse(uint32_t depth)
 {
-    volatile uint8_t frame[512]; /* a real frame per call: overflow comes quickly */
-    frame[0] = (uint8_t)depth;
-    frame[sizeof frame - 1] = (uint8_t)(depth >> 8);
+    /* A buffer in real use: every byte written, from the top down, so the first store
+     * past the stack limit lands in the watched guard (ESP32-S3: DBREAK0). */
+    volatile uint8_t frame[256];
+    for (uint32_t i = sizeof frame; i-- > 0;)
+        frame[i] = (uint8_t)(depth + i);
     if (depth >= s_depth_limit)
         return depth;
     /* Use the frame after the call: no tail call, so every level keeps its frame. */
@@ -46,7 +48,13 @@ static void do_fault(uint32_t cmd)
         s_sink = *(volatile uint32_t *)s_bad_address;
         break;
     case CRASH_CMD_ILLEGAL:
-        __builtin_trap(); /* x86: ud2 -> SIGILL; Xtensa: ILL -> IllegalInstruction */
+#if defined(__XTENSA__)
+        /* ILL -> IllegalInstruction. Not __builtin_trap(): Xtensa GCC makes that a load
+         * from address 0 (LoadProhibited), as the model showed. */
+        __asm__ volatile("ill");
+#else
+        __builtin_trap(); /* x86: ud2 -> SIGILL */
+#endif
         break;
     case CRASH_CMD_DIV_ZERO:
         /* x86: #DE -> SIGFPE/FPE_INTDIV. ESP32-S3 (has the 32-bit divider): QUOS raises

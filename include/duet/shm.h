@@ -63,6 +63,10 @@ enum {
 #define DUET_CMD_STOP 0x1u /* ask the program to return from duet_main */
 #define DUET_CMD_PARK 0x2u /* ask core 1 to spin in RAM (flash lockout) */
 
+/** cr_exccause of an Xtensa fault that is not a level-1 exception (the watchpoint's
+ *  debug exception, NMI, high-level interrupt): EXCCAUSE would be stale. */
+#define DUET_CRASH_EXCCAUSE_NONE 0xFFFFFFFFu
+
 /** cr_reason values. */
 enum {
     DUET_CRASH_NONE = 0,
@@ -84,8 +88,10 @@ typedef struct {
     uint32_t cr_magic;     /* 0   DUET_CRASH_MAGIC when valid, written last */
     uint32_t cr_epoch;     /* 4   epoch of the run that crashed */
     uint32_t cr_reason;    /* 8   DUET_CRASH_* */
-    uint32_t cr_exccause;  /* 12  EXCCAUSE (Xtensa) or signal number (host) */
-    uint32_t cr_pc;        /* 16  EPC1 / faulting PC (host: offset from load base) */
+    uint32_t cr_exccause;  /* 12  EXCCAUSE (Xtensa; DUET_CRASH_EXCCAUSE_NONE after a debug
+                                  exception or interrupt) or signal number (host) */
+    uint32_t cr_pc;        /* 16  faulting PC: EPC1, or EPCn of a level-n fault (host:
+                                  offset from load base) */
     uint32_t cr_excvaddr;  /* 20  EXCVADDR / si_addr low 32 bits */
     uint32_t cr_ps;        /* 24  PS (Xtensa) / si_code (host) */
     uint32_t cr_sp;        /* 28  stack pointer at the fault */

@@ -26,8 +26,9 @@ math(EXPR rodata "${v_rodata_end} - ${v_rodata_start}")  # build-id note: in "al
 math(EXPR data "${v_data_end} - ${v_data_start}")
 math(EXPR bss "${v_bss_end} - ${v_bss_start}")
 math(EXPR window "${v_window_end} - ${v_window_base}")
-math(EXPR free "${v_shm_base} - ${v_end}")
-math(EXPR used "${v_end} - ${v_window_base}")
+# The stack sits right below the shared memory; free = the gap between .bss and it.
+math(EXPR free "${v_stack_limit} - ${v_end}")
+math(EXPR used "${v_end} - ${v_window_base} + ${v_stack_size}")
 math(EXPR align_gap "${used} - ${v_stack_size} - ${code} - ${rodata} - ${data} - ${bss}")
 
 # Code bytes per input object from the map: "<section> 0xADDR 0xSIZE <object>" lines

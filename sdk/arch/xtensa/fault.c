@@ -12,6 +12,7 @@
  * against [stack limit, stack top]); code is read with aligned 32-bit loads only (the
  * IRAM alias faults on byte loads, facts §3.3).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,9 +66,18 @@ static uint32_t map_reason(const uint32_t *f, const char **msg)
         *msg = s_soft_msg;
         return s_soft_reason;
     }
-    if ((kind == XT_KIND_DEBUG && (f[XF_DEBUGCAUSE / 4] & XT_DEBUGCAUSE_DBREAK) != 0) ||
-        !canary_intact() || sp < (uint32_t)(uintptr_t)_duet_stack_limit + XT_STACK_GUARD) {
-        *msg = "stack overflow";
+    /* The message says which check caught it: the watchpoint (a store into the guard),
+     * a trampled canary, or sp itself below the guard at another fault. */
+    if (kind == XT_KIND_DEBUG && (f[XF_DEBUGCAUSE / 4] & XT_DEBUGCAUSE_DBREAK) != 0) {
+        *msg = "stack overflow: store into the guard (DBREAK0)";
+        return DUET_CRASH_STACK_OVERFLOW;
+    }
+    if (!canary_intact()) {
+        *msg = "stack overflow: guard canary overwritten";
+        return DUET_CRASH_STACK_OVERFLOW;
+    }
+    if (sp < (uint32_t)(uintptr_t)_duet_stack_limit + XT_STACK_GUARD) {
+        *msg = "stack overflow: sp below the stack limit";
         return DUET_CRASH_STACK_OVERFLOW;
     }
     switch (kind) {
@@ -171,7 +181,14 @@ _Noreturn void duet_xt_fault(uint32_t *f)
     const char *msg = NULL;
     uint32_t reason = map_reason(f, &msg);
     duet_crash_t *cr = duet_rt_priv_crash_begin(reason, msg);
-    cr->cr_exccause = f[XF_EXCCAUSE / 4];
+    /* EXCCAUSE belongs to level-1 exceptions; after a debug exception, NMI or
+     * high-level interrupt it is a stale value, and the PC is that level's EPCn. */
+    uint32_t kind = f[XF_KIND / 4];
+    bool l1 = kind == XT_KIND_USER || kind == XT_KIND_KERNEL || kind == XT_KIND_DOUBLE;
+#ifndef __XTENSA_WINDOWED_ABI__
+    l1 = l1 || kind == XT_KIND_WINDOW;
+#endif
+    cr->cr_exccause = l1 ? f[XF_EXCCAUSE / 4] : DUET_CRASH_EXCCAUSE_NONE;
     cr->cr_pc = f[XF_PC / 4];
     cr->cr_excvaddr = f[XF_EXCVADDR / 4];
     cr->cr_ps = f[XF_PS / 4];

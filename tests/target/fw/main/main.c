@@ -4,13 +4,15 @@
  *   TT <name> PASS|FAIL <details>
  * and the run ends with "TT done"; scripts/target-scenarios.sh judges the lines.
  * With no startable program it prints "TT start-refused <error>" and proves core 0
- * keeps running ("TT alive n").
+ * keeps running ("TT alive n"). With the counter example in slot A instead it runs the
+ * core-0 reset suite: esp_restart() and a panic of core 0 while core 1 runs.
  */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "esp_log.h"
+#include "esp_system.h"
 #include "esp_partition.h"
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
@@ -162,10 +164,88 @@ static void rom_ram_count(uint32_t *stack, uint32_t *bss, uint32_t *lo_addr, uin
     }
 }
 
+/* ---- core 0 reset and panic while core 1 runs (slot A holds "counter") ----------------
+ * Phases across core-0 resets, in NVS: 0 start core 1, then esp_restart(); 1 back,
+ * check, then a store to address 0 (a real panic, CONFIG_ESP_SYSTEM_PANIC=print+reboot);
+ * 2 back, check, done. Each return checks, before duet touches core 1 again, that core
+ * 1 is not running (its heartbeat word in the shared area stands still: the
+ * esp_restart_noos wrap stopped it; unicore ESP-IDF resets only core 0), then that the
+ * confirmed program of slot A runs again in a new epoch. */
+#define SHM_CTRL                                                                           \
+    ((volatile duet_shm_ctrl_t *)(CONFIG_DUET_WINDOW_START + CONFIG_DUET_WINDOW_SIZE -     \
+                                  CONFIG_DUET_SHM_SIZE))
+
+static uint32_t phase_get(void)
+{
+    nvs_handle_t h;
+    uint32_t v = 0;
+    if (nvs_open("tt", NVS_READONLY, &h) == ESP_OK) {
+        nvs_get_u32(h, "phase", &v);
+        nvs_close(h);
+    }
+    return v;
+}
+
+static void phase_set(uint32_t v)
+{
+    nvs_handle_t h;
+    ESP_ERROR_CHECK(nvs_open("tt", NVS_READWRITE, &h));
+    ESP_ERROR_CHECK(nvs_set_u32(h, "phase", v));
+    ESP_ERROR_CHECK(nvs_commit(h));
+    nvs_close(h);
+}
+
+/* Before duet_esp_start: does anything still move core 1's heartbeat? */
+static void check_core1_quiet(const char *after)
+{
+    uint32_t a = SHM_CTRL->sc_heartbeat;
+    vTaskDelay(pdMS_TO_TICKS(500)); /* the counter beats every 100 ms */
+    uint32_t b = SHM_CTRL->sc_heartbeat;
+    ESP_LOGI(TAG, "core1-stopped-by-%s %s heartbeat %" PRIu32 " -> %" PRIu32 " over 500 ms", after,
+             a == b ? "PASS" : "FAIL", a, b);
+}
+
+static bool wait_beating(uint32_t after_epoch, duet_sup_status_t *st)
+{
+    for (int t = 0; t < 500; t++) {
+        if (duet_esp_status(st) == DUET_OK && st->state == DUET_SUP_RUNNING &&
+            st->epoch > after_epoch && st->heartbeat >= 3)
+            return true;
+        vTaskDelay(pdMS_TO_TICKS(10));
+    }
+    return false;
+}
+
+static void reset_suite(uint32_t phase)
+{
+    duet_sup_status_t st;
+    bool ok = wait_beating(0, &st);
+    bool confirmed = ok && st.active_slot == 0 && st.slots.sr_status[0] == DUET_SLOT_CONFIRMED;
+    if (phase > 0)
+        ESP_LOGI(TAG, "back-after-%s %s slot %c epoch %" PRIu32 " heartbeat %" PRIu32 " %s",
+                 phase == 1 ? "restart" : "panic", confirmed ? "PASS" : "FAIL",
+                 'A' + st.active_slot, st.epoch, st.heartbeat, duet_sup_state_name(st.state));
+    if (!ok || phase >= 2) {
+        phase_set(0);
+        ESP_LOGI(TAG, "done");
+        return;
+    }
+    phase_set(phase + 1);
+    if (phase == 0) {
+        ESP_LOGI(TAG, "esp_restart with core 1 running (epoch %" PRIu32 ")", st.epoch);
+        esp_restart();
+    }
+    ESP_LOGI(TAG, "panic with core 1 running (epoch %" PRIu32 ")", st.epoch);
+    *(volatile uint32_t *)0 = 0; /* StoreProhibited on core 0 */
+}
+
 void app_main(void)
 {
     ESP_ERROR_CHECK(nvs_flash_init());
     ESP_LOGI(TAG, "boot");
+    uint32_t phase = phase_get();
+    if (phase > 0)
+        check_core1_quiet(phase == 1 ? "restart" : "panic");
     uint32_t st0, bss0, lo0, hi0, st1, bss1, lo1, hi1;
     rom_ram_fill();
     vTaskDelay(pdMS_TO_TICKS(100)); /* core 0 alone: the baseline */
@@ -183,6 +263,11 @@ void app_main(void)
             ESP_LOGI(TAG, "alive %d state=%s", n, duet_sup_state_name(st.state));
         }
         ESP_LOGI(TAG, "done");
+        return;
+    }
+    duet_esp_status(&st);
+    if (strcmp(st.slot_name[0], "counter") == 0) {
+        reset_suite(phase);
         return;
     }
     if (!wait_running(0, 5000, &st)) {
