@@ -313,6 +313,14 @@ sc_ota() {
             fail ota-push "after the push: (active slot, version, state, slot B, epoch) = $st"
         else
             pass ota-push "counter v2 hot-swapped into slot B and confirmed: (active slot, version, state, slot B, epoch) = $st"
+            # what a user sees: `duet status` and the web page served by the emulated chip
+            "$DUET" status --url "$URL" >"$LOGS/ota-duet-status.txt" 2>&1 &&
+                echo "INFO duet status: $(grep -Ei 'state|slot' "$LOGS/ota-duet-status.txt" | head -3 | tr -s ' ' | tr '\n' ';')"
+            if command -v chromium >/dev/null 2>&1; then
+                timeout 60 chromium --headless --no-sandbox --disable-gpu --window-size=1280,1400 \
+                    --virtual-time-budget=8000 --screenshot="$LOGS/ota-page.png" "$URL/" >/dev/null 2>&1 &&
+                    echo "INFO web page of the emulated chip: $LOGS/ota-page.png"
+            fi
         fi
     fi
     touch "$LOG_OTA.stop"
