@@ -82,6 +82,24 @@ duet_err_t duet_crypto_sha256(const void *data, size_t len, uint8_t out[DUET_CRY
 
 /* ---- (3) key id, ECDSA verify ------------------------------------------------------ */
 
+/* Low-S rule. For every valid (r, s), (r, n - s) is a valid signature of the same digest
+ * by the same key: anyone can turn one into the other without the key (malleability).
+ * duet accepts only the low half, s <= (n - 1) / 2, and its signer always produces it,
+ * so an image has exactly one acceptable signature per key. Both are plain byte
+ * constants (32-byte big-endian, compared and subtracted as bytes), so this rule needs
+ * nothing from mbedTLS and is the same on 2.28 and 3.x. */
+static const uint8_t p256_n[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+static const uint8_t p256_half_n[32] = { /* (n - 1) / 2 */
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
+
+static bool s_is_high(const uint8_t s[32])
+{
+    return memcmp(s, p256_half_n, 32) > 0; /* same-length big-endian: byte order = value order */
+}
+
 duet_err_t duet_crypto_key_id(const uint8_t pub[DUET_CRYPTO_PUBKEY_LEN],
                               uint8_t id[DUET_CRYPTO_KEY_ID_LEN])
 {
@@ -124,6 +142,10 @@ duet_err_t duet_crypto_ecdsa_verify(const uint8_t pub[DUET_CRYPTO_PUBKEY_LEN],
     e = load_point(&grp, &q, pub);
     if (e != DUET_OK)
         goto out;
+    if (s_is_high(sig + 32)) {
+        e = DUET_ERR_IMG_BAD_SIG; /* the malleable twin of a low-S signature (see above) */
+        goto out;
+    }
     if (mbedtls_mpi_read_binary(&r, sig, 32) != 0 ||
         mbedtls_mpi_read_binary(&s, sig + 32, 32) != 0) {
         e = DUET_ERR_CRYPTO;
@@ -317,6 +339,17 @@ duet_err_t duet_crypto_privkey_public(const uint8_t *key, size_t key_len,
     return e;
 }
 
+/* s := n - s, 32-byte big-endian (0 < s < n, so no borrow out of the top byte). */
+static void to_low_s(uint8_t s[32])
+{
+    unsigned borrow = 0;
+    for (int i = 31; i >= 0; i--) {
+        unsigned d = (unsigned)p256_n[i] - s[i] - borrow;
+        s[i] = (uint8_t)d;
+        borrow = (d >> 8) & 1u;
+    }
+}
+
 duet_err_t duet_crypto_sign(const uint8_t *key, size_t key_len,
                             const uint8_t digest[DUET_CRYPTO_SHA256_LEN],
                             uint8_t sig[DUET_CRYPTO_SIG_LEN])
@@ -343,6 +376,8 @@ duet_err_t duet_crypto_sign(const uint8_t *key, size_t key_len,
         mbedtls_mpi_write_binary(&r, sig, 32) != 0 ||
         mbedtls_mpi_write_binary(&s, sig + 32, 32) != 0)
         e = DUET_ERR_CRYPTO;
+    else if (s_is_high(sig + 32))
+        to_low_s(sig + 32); /* about every second signature: verifiers refuse high S */
     mbedtls_mpi_free(&s);
     mbedtls_mpi_free(&r);
     rng_free(&g);

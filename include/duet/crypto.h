@@ -9,7 +9,10 @@
  *
  * Conventions (they are part of the image format, see docs/image-format.md):
  *  - public key: 65-byte uncompressed SEC1 point 0x04 || X || Y (P-256);
- *  - signature: 64 bytes r || s, each 32 bytes big-endian, over a 32-byte SHA-256 digest;
+ *  - signature: 64 bytes r || s, each 32 bytes big-endian, over a 32-byte SHA-256 digest,
+ *    with "low S": s <= (n - 1) / 2 (n = the P-256 group order). (r, n - s) verifies as
+ *    well as (r, s) in plain ECDSA; duet refuses the high twin so that a signature
+ *    cannot be altered without the key (malleability), and its signer never makes one;
  *  - key id: the first 8 bytes of SHA-256 of the 65-byte public key.
  *
  * Host-only functions (key generation, signing, key loading) are compiled only when
@@ -58,7 +61,8 @@ duet_err_t duet_crypto_key_id(const uint8_t pub[DUET_CRYPTO_PUBKEY_LEN],
 
 /** Verify an ECDSA P-256 signature (raw r||s) over a SHA-256 digest.
  *  @return DUET_OK; DUET_ERR_IMG_BAD_SIG if the signature does not verify (including
- *          r or s out of range); DUET_ERR_INVAL if pub is not a valid P-256 point;
+ *          r or s out of range, and a high s > (n - 1) / 2 even where plain ECDSA would
+ *          accept it); DUET_ERR_INVAL if pub is not a valid P-256 point;
  *          DUET_ERR_CRYPTO on a library failure (e.g. out of memory). */
 duet_err_t duet_crypto_ecdsa_verify(const uint8_t pub[DUET_CRYPTO_PUBKEY_LEN],
                                     const uint8_t digest[DUET_CRYPTO_SHA256_LEN],
@@ -81,7 +85,7 @@ duet_err_t duet_crypto_privkey_public(const uint8_t *key, size_t key_len,
                                       uint8_t pub[DUET_CRYPTO_PUBKEY_LEN]);
 
 /** Sign a SHA-256 digest; deterministic (RFC 6979), so the same key and digest always
- *  give the same r||s. @return DUET_OK, DUET_ERR_INVAL (bad key), DUET_ERR_CRYPTO. */
+ *  give the same r||s; s is always low (n - s replaces a high s). @return DUET_OK, DUET_ERR_INVAL (bad key), DUET_ERR_CRYPTO. */
 duet_err_t duet_crypto_sign(const uint8_t *key, size_t key_len,
                             const uint8_t digest[DUET_CRYPTO_SHA256_LEN],
                             uint8_t sig[DUET_CRYPTO_SIG_LEN]);

@@ -1,9 +1,14 @@
 /*
  * test_crypto.c - duet/crypto.h: SHA-256 known answers, key loading in every accepted
- * form, deterministic signing, verification and its failure modes.
+ * form, deterministic signing, verification and its failure modes, and the low-S rule
+ * (a high-S signature is refused even though plain ECDSA accepts it; the signer only makes
+ * low-S ones).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mbedtls/ecdsa.h"
 
 #include "img_fixture.h"
 
@@ -114,6 +119,120 @@ static void test_keygen_roundtrip(void **st)
     assert_err(duet_crypto_keygen_pem(small, sizeof small), DUET_ERR_INVAL);
 }
 
+/* ---- low S ------------------------------------------------------------------------ */
+
+/* The P-256 group order n and (n - 1) / 2, big-endian (SEC 2, secp256r1). */
+static const uint8_t n_be[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+static const uint8_t half_n_be[32] = {
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
+
+static bool is_low_s(const uint8_t sig[64])
+{
+    return memcmp(sig + 32, half_n_be, 32) <= 0;
+}
+
+/* (r, s) -> (r, n - s): the other valid signature anyone can make without the key. */
+static void twin(uint8_t sig[64])
+{
+    unsigned borrow = 0;
+    for (int i = 31; i >= 0; i--) {
+        unsigned d = (unsigned)n_be[i] - sig[32 + i] - borrow;
+        sig[32 + i] = (uint8_t)d;
+        borrow = (d >> 8) & 1u;
+    }
+}
+
+/* Plain ECDSA with mbedTLS directly, no low-S rule: shows a twin is a real signature. */
+static int plain_ecdsa_verify(const uint8_t pub[65], const uint8_t d[32], const uint8_t sig[64])
+{
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point q;
+    mbedtls_mpi r, s;
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int rc = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1);
+    if (rc == 0)
+        rc = mbedtls_ecp_point_read_binary(&grp, &q, pub, 65);
+    if (rc == 0)
+        rc = mbedtls_mpi_read_binary(&r, sig, 32);
+    if (rc == 0)
+        rc = mbedtls_mpi_read_binary(&s, sig + 32, 32);
+    if (rc == 0)
+        rc = mbedtls_ecdsa_verify(&grp, d, 32, &q, &r, &s);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_group_free(&grp);
+    return rc;
+}
+
+/* RFC 6979 gives a high s for about every second digest: 64 digests would all be low by
+ * chance with probability 2^-64. Every one must come out low and verify. */
+static void test_signer_produces_low_s_only(void **st)
+{
+    size_t n;
+    uint8_t *k = fx_read_file("keys/test_key.pem", &n);
+    uint8_t pub[65], d[32], sig[64];
+    fx_pubkey("keys/test_key.pub.pem", pub);
+    for (uint32_t i = 0; i < 64; i++) {
+        assert_err(duet_crypto_sha256(&i, sizeof i, d), DUET_OK);
+        assert_err(duet_crypto_sign(k, n, d, sig), DUET_OK);
+        if (!is_low_s(sig))
+            fail_msg("digest %u: the signer produced a high s", (unsigned)i);
+        assert_err(duet_crypto_ecdsa_verify(pub, d, sig), DUET_OK);
+        assert_int_equal(plain_ecdsa_verify(pub, d, sig), 0);
+    }
+    free(k);
+}
+
+/* The high twin of a good signature verifies with plain ECDSA, but not with duet: neither
+ * in the crypto wrapper nor in an image (every verifier, IMG_BAD_SIG). */
+static void test_high_s_twin_is_refused(void **st)
+{
+    size_t n;
+    uint8_t *k = fx_read_file("keys/test_key.pem", &n);
+    uint8_t pub[65], d[32], sig[64];
+    fx_pubkey("keys/test_key.pub.pem", pub);
+    assert_err(duet_crypto_sha256("duet", 4, d), DUET_OK);
+    assert_err(duet_crypto_sign(k, n, d, sig), DUET_OK);
+    free(k);
+    assert_true(is_low_s(sig));
+    twin(sig);
+    assert_false(is_low_s(sig));
+    assert_int_equal(plain_ecdsa_verify(pub, d, sig), 0); /* a valid ECDSA signature... */
+    assert_err(duet_crypto_ecdsa_verify(pub, d, sig), DUET_ERR_IMG_BAD_SIG); /* ...refused */
+    twin(sig);
+    assert_err(duet_crypto_ecdsa_verify(pub, d, sig), DUET_OK);
+    /* the boundary: s = (n - 1) / 2 is the largest low s (the signature itself is wrong,
+     * so the answer is BAD_SIG either way; here only that no crash or other error) */
+    memcpy(sig + 32, half_n_be, 32);
+    assert_err(duet_crypto_ecdsa_verify(pub, d, sig), DUET_ERR_IMG_BAD_SIG);
+
+    /* In a signed image: swap s for n - s in the ECDSA_P256 trailer TLV. */
+    fx_desc_t f;
+    fx_desc_s3(&f);
+    size_t len;
+    uint8_t *img = fx_build_signed(&f, &len, "keys/test_key.pem");
+    duet_img_policy_t pol;
+    fx_policy_s3(&pol);
+    pol.require_signature = true;
+    assert_err(fx_verify_all(img, len, &pol, NULL), DUET_OK);
+    size_t off = fx_prot_end(img) + 4; /* trailer TLVs: SHA256, KEY_ID, ECDSA_P256 */
+    off += 4 + 32;
+    off += 4 + 8;
+    assert_int_equal(img[off] | img[off + 1] << 8, DUET_TLV_ECDSA_P256);
+    uint8_t *s = img + off + 4;
+    assert_true(is_low_s(s));
+    twin(s);
+    assert_err(fx_verify_all(img, len, &pol, NULL), DUET_ERR_IMG_BAD_SIG);
+    free(img);
+}
+
 static void test_key_id_is_sha256_prefix(void **st)
 {
     uint8_t pub[65], id[8], h[32];
@@ -132,6 +251,8 @@ int main(void)
         cmocka_unit_test(test_sign_is_deterministic_and_verifies),
         cmocka_unit_test(test_keygen_roundtrip),
         cmocka_unit_test(test_key_id_is_sha256_prefix),
+        cmocka_unit_test(test_signer_produces_low_s_only),
+        cmocka_unit_test(test_high_s_twin_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
