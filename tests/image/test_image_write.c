@@ -117,6 +117,7 @@ static uint8_t *example(size_t *len)
     duet_img_desc_t d = {
         .chip = DUET_CHIP_ESP32S3,
         .abi = DUET_ABI_WINDOWED,
+        .flags = DUET_IMG_F_SIGNED, /* it is signed below */
         .entry = 0x403B9800u,
         .stack_top = 0x3FCE9700u,
         .stack_size = 0x1000,
