@@ -7,10 +7,12 @@
 #   make fuzz     longer fuzzing session (FUZZ_SECONDS each, default 300)
 #   make target-test  the ESP-IDF examples built and booted on Espressif's QEMU esp32s3
 #                 model (needs the ESP32-S3 tools on PATH; docs/esp32s3.md)
+#   make target-bench  latency, throughput, restart and hot-swap figures in instructions on
+#                 the same model (docs/benchmarks.md)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build deps test demo bench fuzz target-test format clean
+.PHONY: all build deps test demo bench fuzz target-test target-bench format clean
 all: build
 
 deps:
@@ -34,6 +36,9 @@ fuzz: deps
 
 target-test:
 	scripts/target-test.sh
+
+target-bench:
+	scripts/target-bench.sh
 
 format:
 	find core include port sdk tools sim examples tests bench fuzz -name '*.[ch]' | xargs clang-format -i
