@@ -426,8 +426,8 @@ static void test_flash_sim_writes_the_slot_and_refuses_bad_images(void **state)
     free(img);
 }
 
-/* An esp32s3 image (windowed ABI) inside the CLI's default esp32s3 window. */
-static void write_s3_image(const char *p)
+/* An esp32s3 image inside the CLI's default esp32s3 window, for the given ABI. */
+static void write_s3_image_abi(const char *p, uint8_t abi)
 {
     static uint8_t code[0x200], data[0x40];
     for (unsigned i = 0; i < sizeof(code); i++)
@@ -440,7 +440,7 @@ static void write_s3_image(const char *p)
     duet_img_desc_t d;
     memset(&d, 0, sizeof(d));
     d.chip = DUET_CHIP_ESP32S3;
-    d.abi = DUET_ABI_WINDOWED;
+    d.abi = abi;
     d.entry = 0x403CD100u;
     d.vectors = 0x403CD000u;
     d.stack_top = 0x3FCDCF00u;
@@ -456,6 +456,111 @@ static void write_s3_image(const char *p)
     assert_int_equal(duet_img_write(&d, &img, &len), DUET_OK);
     write_bytes(p, img, len);
     free(img);
+}
+
+/* The windowed ABI: what an ESP32-S3 device runs. */
+static void write_s3_image(const char *p)
+{
+    write_s3_image_abi(p, DUET_ABI_WINDOWED);
+}
+
+/* verify/inspect apply the policy of a device of the chip: its ABI (a call0 image, as the
+ * CI's lx106 toolchain builds, is refused unless --abi call0 asks for the CI check), and
+ * an unknown chip id is the wrong chip, not a window question. */
+static void test_verify_applies_the_device_policy(void **state)
+{
+    write_s3_image_abi(path("call0.duet"), DUET_ABI_CALL0);
+    assert_int_equal(run("verify", path("call0.duet"), NULL), 2);
+    one_error_line("verify");
+    assert_non_null(strstr(err, "IMG_WRONG_ABI"));
+    assert_int_equal(run("verify", "--chip", "esp32s3", path("call0.duet"), NULL), 2);
+    assert_non_null(strstr(err, "IMG_WRONG_ABI"));
+    assert_int_equal(run("inspect", "--json", path("call0.duet"), NULL), 2);
+    jp_node_t *j = jp_parse(out, strlen(out), NULL, 0);
+    assert_non_null(j);
+    assert_string_equal(jp_str(jp_get(j, "verify"), "error", ""), "IMG_WRONG_ABI");
+    assert_string_equal(jp_str(jp_get(j, "verify"), "abi", ""), "windowed");
+    jp_free(j);
+    /* the CI check asks for call0 explicitly, and the line says so */
+    assert_int_equal(run("verify", "--abi", "call0", path("call0.duet"), NULL), 0);
+    assert_non_null(strstr(out, "OK for esp32s3 (call0 ABI): s3fx 3.0.0"));
+    assert_int_equal(run("inspect", "--json", "--abi", "call0", path("call0.duet"), NULL), 0);
+    assert_int_equal(run("verify", "--abi", "z80", path("call0.duet"), NULL), 1);
+    one_error_line("verify");
+    /* a windowed image is fine by default, and not under --abi call0 */
+    write_s3_image(path("win.duet"));
+    assert_int_equal(run("verify", path("win.duet"), NULL), 0);
+    assert_non_null(strstr(out, "OK for esp32s3: s3fx"));
+    assert_int_equal(run("verify", "--abi", "call0", path("win.duet"), NULL), 2);
+    assert_non_null(strstr(err, "IMG_WRONG_ABI"));
+
+    /* chip id 7 (no such chip): IMG_WRONG_CHIP, also for inspect */
+    size_t n;
+    assert_int_equal(run("pack", "--chip", "host", "-o", path("c7.duet"), elf, NULL), 0);
+    uint8_t *img = load(path("c7.duet"), &n);
+    img[8] = 7;
+    write_bytes(path("c7.duet"), img, n);
+    free(img);
+    assert_int_equal(run("verify", path("c7.duet"), NULL), 2);
+    one_error_line("verify");
+    assert_non_null(strstr(err, "IMG_WRONG_CHIP"));
+    assert_int_equal(run("inspect", "--json", path("c7.duet"), NULL), 2);
+    j = jp_parse(out, strlen(out), NULL, 0);
+    assert_non_null(j);
+    assert_string_equal(jp_str(jp_get(j, "verify"), "error", ""), "IMG_WRONG_CHIP");
+    assert_string_equal(jp_str(jp_get(j, "header"), "chip", ""), "unknown");
+    jp_free(j);
+    assert_int_equal(run("verify", "--chip", "host", path("c7.duet"), NULL), 2);
+    assert_non_null(strstr(err, "IMG_WRONG_CHIP"));
+}
+
+/* No verb reads more of an image than the largest slot holds (64 MiB): an endless device
+ * or a bigger file is refused with exit 2 and one line, nothing is written or sent. */
+static void test_image_input_is_bounded(void **state)
+{
+    char big[1024];
+    snprintf(big, sizeof(big), "%s", path("big.duet")); /* path() reuses its buffers */
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (64L << 20) + 1), 0); /* sparse: one byte too many */
+    close(fd);
+    const char *too_big = "larger than any slot";
+    const char *inputs[] = {"/dev/zero", big};
+    for (int i = 0; i < 2; i++) {
+        const char *in = inputs[i];
+        assert_int_equal(run("verify", in, NULL), 2);
+        one_error_line("verify");
+        assert_non_null(strstr(err, too_big));
+        assert_int_equal(run("inspect", "--json", in, NULL), 2);
+        one_error_line("inspect");
+        assert_non_null(strstr(err, too_big));
+        assert_int_equal(run("sign", "--key", path("k.pem"), in, "-o", path("signed-big"), NULL),
+                         2);
+        one_error_line("sign");
+        assert_non_null(strstr(err, too_big));
+        assert_int_equal(access(path("signed-big"), F_OK), -1);
+        assert_int_equal(run("push", "--url", "http://127.0.0.1:1", "--no-progress", in, NULL), 2);
+        one_error_line("push");
+        assert_non_null(strstr(err, too_big));
+        unlink(path("never.flash"));
+        assert_int_equal(run("flash", "--sim-flash", path("never.flash"), "--slot", "a", in, NULL),
+                         2);
+        one_error_line("flash");
+        assert_non_null(strstr(err, too_big));
+        assert_int_equal(access(path("never.flash"), F_OK), -1);
+    }
+    /* exactly 64 MiB is read and judged (it is no image) */
+    fd = open(big, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 64L << 20), 0);
+    close(fd);
+    assert_int_equal(run("verify", big, NULL), 2);
+    assert_null(strstr(err, too_big));
+    assert_non_null(strstr(err, "IMG_BAD_MAGIC"));
+    unlink(big);
+    /* key files are bounded too (an I/O error, not a 2 GiB read) */
+    assert_int_equal(run("verify", "--key", "/dev/zero", path("win.duet"), NULL), 3);
+    one_error_line("verify");
 }
 
 /* A stand-in parttool.py: appends its arguments (one a line, then "--") to $FAKE_LOG and
@@ -631,6 +736,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_flash_sim_writes_the_slot_and_refuses_bad_images),
         cmocka_unit_test(test_flash_device_runs_parttool),
         cmocka_unit_test(test_flash_usage),
+        cmocka_unit_test(test_verify_applies_the_device_policy),
+        cmocka_unit_test(test_image_input_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,8 +36,25 @@ void cli_warn(const char *verb, const char *fmt, ...)
 #endif
     ;
 
-/* Whole file into a malloc'd buffer (NUL appended, not counted). 0 or -1 (errno set). */
+/* Input size limits. No CLI path reads an unbounded file into memory: an image can be no
+ * bigger than the largest slot of any target, CLI_MAX_IMAGE_SIZE (the simulator's code
+ * window, DUET_HOST_X_SIZE = 64 MiB, which is also above the 32 MiB of flash the ESP32-S3
+ * can map; duet-sim's own slots are 4 MiB); key files are small; anything else (ELF input
+ * of pack, crash records) keeps the general CLI_MAX_FILE_SIZE. */
+#define CLI_MAX_IMAGE_SIZE ((size_t)64 << 20)
+#define CLI_MAX_KEY_SIZE ((size_t)64 << 10)
+#define CLI_MAX_FILE_SIZE ((size_t)1 << 31)
+
+/* Whole file into a malloc'd buffer (NUL appended, not counted), at most max bytes: a
+ * longer file fails with errno EFBIG after max + 1 bytes were read (so /dev/zero ends
+ * too). 0 or -1 (errno set). */
+int cli_read_file_max(const char *path, size_t max, uint8_t **buf, size_t *len);
+/* cli_read_file_max(path, CLI_MAX_FILE_SIZE, ...). */
 int cli_read_file(const char *path, uint8_t **buf, size_t *len);
+/* An image file (verify, inspect, sign, flash, push): at most CLI_MAX_IMAGE_SIZE.
+ * Returns CLI_OK, or prints the error line and returns CLI_VERIFY (too big: no slot can
+ * hold it) or CLI_IO (unreadable). */
+int cli_read_image(const char *verb, const char *path, uint8_t **buf, size_t *len);
 /* Write atomically (temp file + rename) with the given mode. 0 or -1 (errno set). */
 int cli_write_file(const char *path, const void *buf, size_t len, unsigned mode);
 /* Parse decimal or 0x-hex into u32. */
@@ -46,6 +63,8 @@ bool cli_parse_u32(const char *s, uint32_t *out);
 bool cli_parse_version(const char *s, uint8_t *maj, uint8_t *min, uint16_t *patch);
 /* "esp32s3" | "esp32" | "host" -> DUET_CHIP_*. */
 bool cli_parse_chip(const char *s, uint8_t *chip);
+/* "windowed" | "call0" | "host" -> DUET_ABI_*. */
+bool cli_parse_abi(const char *s, uint8_t *abi);
 const char *cli_chip_name(uint8_t chip);
 const char *cli_abi_name(uint8_t abi);
 const char *cli_kind_name(uint8_t kind);

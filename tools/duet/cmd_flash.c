@@ -240,8 +240,7 @@ int cmd_flash(int argc, char **argv)
     uint8_t chip = device ? DUET_CHIP_ESP32S3 : DUET_CHIP_HOST;
     uint8_t *img = NULL;
     size_t len = 0;
-    if (cli_read_file(o->f.image, &img, &len) != 0) {
-        rc = cli_fail(FLASH_VERB, CLI_IO, "%s: %s", o->f.image, strerror(errno));
+    if ((rc = cli_read_image(FLASH_VERB, o->f.image, &img, &len)) != CLI_OK) {
         free(o);
         return rc;
     }

@@ -130,7 +130,7 @@ int cmd_pubkey(int argc, char **argv)
     }
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cli_read_file(argv[1], &buf, &len) != 0)
+    if (cli_read_file_max(argv[1], CLI_MAX_KEY_SIZE, &buf, &len) != 0)
         return cli_fail("pubkey", CLI_IO, "%s: %s", argv[1], strerror(errno));
     uint8_t point[DUET_CRYPTO_PUBKEY_LEN];
     /* the private-key parser wants the terminating NUL of a PEM text */
@@ -176,9 +176,10 @@ int cmd_sign(int argc, char **argv)
         out = in;
     uint8_t *img, *kb;
     size_t len, kl;
-    if (cli_read_file(in, &img, &len) != 0)
-        return cli_fail("sign", CLI_IO, "%s: %s", in, strerror(errno));
-    if (cli_read_file(key, &kb, &kl) != 0) {
+    int rc = cli_read_image("sign", in, &img, &len);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli_read_file_max(key, CLI_MAX_KEY_SIZE, &kb, &kl) != 0) {
         free(img);
         return cli_fail("sign", CLI_IO, "%s: %s", key, strerror(errno));
     }
@@ -191,7 +192,6 @@ int cmd_sign(int argc, char **argv)
                                                                             : CLI_VERIFY),
                         "%s: %s (%s)", bad_key ? key : in, duet_err_str(e), duet_err_name(e));
     }
-    int rc = CLI_OK;
     if (cli_write_file(out, img, len, 0644) != 0)
         rc = cli_fail("sign", CLI_IO, "%s: %s", out, strerror(errno));
     else

@@ -295,13 +295,7 @@ int cmd_pack(int argc, char **argv)
                 return cli_fail(V, CLI_USAGE, "unknown chip '%s' (esp32s3, esp32, host)", optarg);
             break;
         case O_ABI:
-            if (strcmp(optarg, "windowed") == 0)
-                abi = DUET_ABI_WINDOWED;
-            else if (strcmp(optarg, "call0") == 0)
-                abi = DUET_ABI_CALL0;
-            else if (strcmp(optarg, "host") == 0)
-                abi = DUET_ABI_HOST;
-            else
+            if (!cli_parse_abi(optarg, &abi))
                 return cli_fail(V, CLI_USAGE, "unknown ABI '%s' (windowed, call0, host)", optarg);
             break;
         case O_VER:
@@ -442,7 +436,7 @@ int cmd_pack(int argc, char **argv)
     if (key) {
         uint8_t *kb;
         size_t kl;
-        if (cli_read_file(key, &kb, &kl) != 0) {
+        if (cli_read_file_max(key, CLI_MAX_KEY_SIZE, &kb, &kl) != 0) {
             rc = cli_fail(V, CLI_IO, "%s: %s", key, strerror(errno));
             goto done;
         }

@@ -69,8 +69,8 @@ int cmd_push(int argc, char **argv)
     uint8_t *img;
     size_t len;
     char full[2048];
-    if (cli_read_file(path, &img, &len) != 0)
-        return cli_fail("push", CLI_IO, "%s: %s", path, strerror(errno));
+    if ((rc = cli_read_image("push", path, &img, &len)) != CLI_OK)
+        return rc;
     if (join(full, sizeof(full), url, "/api/image") != 0) {
         free(img);
         return cli_fail("push", CLI_USAGE, "URL too long");

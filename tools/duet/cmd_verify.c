@@ -1,10 +1,16 @@
 /*
  * cmd_verify.c - `duet verify` and `duet inspect`: show and check an image.
  *
- * Both run the real verifier (duet_img_verify_buf) with a policy built from the chip's
- * default window (or --window), the given trusted keys and flags. inspect also walks the
- * raw structures itself, bounds-checking every length, so it can show a broken image.
- * Exit: 0 verified, 2 refused (the line names the reason), 1 usage, 3 I/O.
+ * Both run the real verifier (duet_img_verify_buf) with the policy a device of the chip
+ * has: its default window (or --window), its ABI (windowed for the Xtensa chips: a device
+ * refuses a call0 image, so does this check unless --abi asks for another), the shared-
+ * memory layout version this CLI was built with, and the given trusted keys and flags.
+ * The chip is --chip, else the image's own when it is one this CLI knows, else esp32s3:
+ * an unknown chip id is IMG_WRONG_CHIP, as on a device.
+ * The file is read up to CLI_MAX_IMAGE_SIZE, no further (cli_read_image).
+ * inspect also walks the raw structures itself, bounds-checking every length, so it can
+ * show a broken image.
+ * Exit: 0 verified, 2 refused or too big (the line names the reason), 1 usage, 3 I/O.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,8 +23,8 @@
 
 typedef struct {
     const char *verb;
-    bool json, require_sig, chip_given;
-    uint8_t chip;
+    bool json, require_sig, chip_given, abi_given;
+    uint8_t chip, abi;
     const char *window;
     uint32_t min_sec;
     unsigned key_count;
@@ -51,10 +57,11 @@ static const char *tlv_name(uint16_t t)
 
 static int parse_opts(vopts_t *o, int argc, char **argv, bool inspect)
 {
-    enum { O_KEY = 256, O_REQ, O_CHIP, O_WIN, O_JSON, O_MIN };
+    enum { O_KEY = 256, O_REQ, O_CHIP, O_ABI, O_WIN, O_JSON, O_MIN };
     static const struct option lo[] = {{"key", 1, 0, O_KEY},     {"require-signature", 0, 0, O_REQ},
-                                       {"chip", 1, 0, O_CHIP},   {"window", 1, 0, O_WIN},
-                                       {"json", 0, 0, O_JSON},   {"min-security", 1, 0, O_MIN},
+                                       {"chip", 1, 0, O_CHIP},   {"abi", 1, 0, O_ABI},
+                                       {"window", 1, 0, O_WIN},  {"json", 0, 0, O_JSON},
+                                       {"min-security", 1, 0, O_MIN},
                                        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -73,6 +80,12 @@ static int parse_opts(vopts_t *o, int argc, char **argv, bool inspect)
                 return cli_fail(o->verb, CLI_USAGE, "unknown chip '%s'", optarg);
             o->chip_given = true;
             break;
+        case O_ABI:
+            if (!cli_parse_abi(optarg, &o->abi))
+                return cli_fail(o->verb, CLI_USAGE, "unknown ABI '%s' (windowed, call0, host)",
+                                optarg);
+            o->abi_given = true;
+            break;
         case O_WIN: o->window = optarg; break;
         case O_JSON: o->json = true; break;
         case O_MIN:
@@ -84,13 +97,18 @@ static int parse_opts(vopts_t *o, int argc, char **argv, bool inspect)
                    "  --key PUB.pem          trusted public key (repeatable, up to 4)\n"
                    "  --require-signature    refuse unsigned images\n"
                    "  --chip esp32s3|esp32|host  window/chip to check against (default: the\n"
-                   "                         image's own chip)\n"
+                   "                         image's own chip; esp32s3 if it is unknown)\n"
+                   "  --abi windowed|call0|host  ABI to require (default: the chip's, as a\n"
+                   "                         device: windowed for esp32s3/esp32; call0 only\n"
+                   "                         for the CI lx106 images, which no device runs)\n"
                    "  --window SPEC          DRAM_BASE:SIZE (Xtensa; IRAM alias derived) or\n"
                    "                         BASE:SIZE:rwx[,BASE:SIZE:rwx...]\n"
                    "  --min-security N       lowest acceptable security counter\n"
                    "%s"
+                   "Images above %u MiB (no slot is bigger) are refused unread.\n"
                    "exit: 0 verified, 2 refused, 1 usage, 3 I/O\n",
-                   o->verb, inspect ? "  --json                 machine-readable output\n" : "");
+                   o->verb, inspect ? "  --json                 machine-readable output\n" : "",
+                   (unsigned)(CLI_MAX_IMAGE_SIZE >> 20));
             return -1;
         default: return cli_fail(o->verb, CLI_USAGE, "bad option (see duet %s --help)", o->verb);
         }
@@ -101,13 +119,26 @@ static int parse_opts(vopts_t *o, int argc, char **argv, bool inspect)
     return CLI_OK;
 }
 
+/* The chip whose device policy applies: --chip, else the image's own if this CLI knows
+ * it, else the default target. An unknown chip id must not select an empty window (that
+ * answered IMG_SEG_OUTSIDE): against esp32s3 it is IMG_WRONG_CHIP, as on every device. */
+static uint8_t policy_chip(const vopts_t *o, const uint8_t *img, size_t len)
+{
+    if (o->chip_given)
+        return o->chip;
+    if (len > 8 && (img[8] == DUET_CHIP_HOST || img[8] == DUET_CHIP_ESP32S3 ||
+                    img[8] == DUET_CHIP_ESP32))
+        return img[8];
+    return DUET_CHIP_ESP32S3;
+}
+
 static duet_err_t run_verify(const vopts_t *o, const uint8_t *img, size_t len, uint8_t chip,
                              duet_img_info_t *info, cli_window_t *w)
 {
     duet_img_policy_t pol;
-    cli_window_default(chip, w);
-    if (len >= 10 && !o->chip_given)
-        w->abi = img[9]; /* the image's own ABI unless a chip was forced */
+    cli_window_default(chip, w); /* the chip's ABI: what a device requires */
+    if (o->abi_given)
+        w->abi = o->abi; /* e.g. --abi call0 for the CI lx106 images */
     if (o->window && !cli_window_parse(o->window, chip, w))
         return DUET_ERR_INVAL;
     cli_policy_from_window(w, &pol);
@@ -157,7 +188,7 @@ static bool walk_tlvs(const uint8_t *p, size_t n, duet_json_t *j, const char *in
 }
 
 static int inspect_json(const vopts_t *o, const uint8_t *img, size_t len, duet_err_t ve,
-                        const duet_img_info_t *info, uint8_t chip)
+                        const duet_img_info_t *info, uint8_t chip, uint8_t abi)
 {
     size_t cap = 65536 + len / 2;
     char *buf = malloc(cap);
@@ -221,6 +252,7 @@ static int inspect_json(const vopts_t *o, const uint8_t *img, size_t len, duet_e
     }
     duet_json_obj_begin(&j, "verify");
     duet_json_str(&j, "chip", cli_chip_name(chip));
+    duet_json_str(&j, "abi", cli_abi_name(abi));
     duet_json_bool(&j, "ok", ve == DUET_OK);
     duet_json_str(&j, "error", duet_err_name(ve));
     duet_json_str(&j, "message", duet_err_str(ve));
@@ -305,9 +337,9 @@ static int run(const char *verb, int argc, char **argv, bool inspect)
         return rc;
     uint8_t *img;
     size_t len;
-    if (cli_read_file(o.path, &img, &len) != 0)
-        return cli_fail(verb, CLI_IO, "%s: %s", o.path, strerror(errno));
-    uint8_t chip = o.chip_given ? o.chip : (len > 8 ? img[8] : DUET_CHIP_ESP32S3);
+    if ((rc = cli_read_image(verb, o.path, &img, &len)) != CLI_OK)
+        return rc;
+    uint8_t chip = policy_chip(&o, img, len);
     duet_img_info_t info;
     cli_window_t w;
     memset(&info, 0, sizeof(info));
@@ -317,7 +349,7 @@ static int run(const char *verb, int argc, char **argv, bool inspect)
         return cli_fail(verb, CLI_USAGE, "bad --window '%s'", o.window);
     }
     if (inspect && o.json) {
-        rc = inspect_json(&o, img, len, ve, &info, chip);
+        rc = inspect_json(&o, img, len, ve, &info, chip, w.abi);
         free(img);
         return rc;
     }
@@ -334,8 +366,14 @@ static int run(const char *verb, int argc, char **argv, bool inspect)
     char sha[65], kid[17];
     cli_hex(info.sha256, 32, sha);
     cli_hex(info.key_id, 8, kid);
-    printf("%s%s: OK for %s: %s %u.%u.%u, security counter %u, sha256 %s, %s%s\n",
-           inspect ? "verification " : "", o.path, cli_chip_name(chip),
+    /* name the ABI when it is not what a device of the chip runs (--abi call0) */
+    cli_window_t dflt;
+    cli_window_default(chip, &dflt);
+    char abi_note[32] = "";
+    if (w.abi != dflt.abi)
+        snprintf(abi_note, sizeof(abi_note), " (%s ABI)", cli_abi_name(w.abi));
+    printf("%s%s: OK for %s%s: %s %u.%u.%u, security counter %u, sha256 %s, %s%s\n",
+           inspect ? "verification " : "", o.path, cli_chip_name(chip), abi_note,
            info.name[0] ? info.name : "(unnamed)", info.hdr.ih_ver_major, info.hdr.ih_ver_minor,
            info.hdr.ih_ver_patch, info.hdr.ih_security_counter, sha,
            info.signed_ok ? "signature OK, key " : (o.key_count ? "not signed by a given key"

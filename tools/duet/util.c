@@ -34,7 +34,7 @@ void cli_warn(const char *verb, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-int cli_read_file(const char *path, uint8_t **buf, size_t *len)
+int cli_read_file_max(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *b = NULL;
@@ -42,14 +42,19 @@ int cli_read_file(const char *path, uint8_t **buf, size_t *len)
     if (!f)
         return -1;
     for (;;) {
-        if (cap - n < 65536) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            if (ncap > ((size_t)1 << 31)) { /* images and ELFs are far smaller */
+        if (n == cap) {
+            /* Never ask for more than max + 1 bytes: reading one byte past the limit is
+             * how a longer file (or an endless device such as /dev/zero) is recognised,
+             * without holding more of it in memory. */
+            if (cap > max) {
                 free(b);
                 fclose(f);
                 errno = EFBIG;
                 return -1;
             }
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (ncap > max + 1 || ncap < cap)
+                ncap = max + 1;
             uint8_t *nb = realloc(b, ncap + 1);
             if (!nb) {
                 free(b);
@@ -77,6 +82,23 @@ int cli_read_file(const char *path, uint8_t **buf, size_t *len)
     *buf = b;
     *len = n;
     return 0;
+}
+
+int cli_read_file(const char *path, uint8_t **buf, size_t *len)
+{
+    return cli_read_file_max(path, CLI_MAX_FILE_SIZE, buf, len);
+}
+
+int cli_read_image(const char *verb, const char *path, uint8_t **buf, size_t *len)
+{
+    if (cli_read_file_max(path, CLI_MAX_IMAGE_SIZE, buf, len) == 0)
+        return CLI_OK;
+    if (errno == EFBIG)
+        return cli_fail(verb, CLI_VERIFY,
+                        "%s: more than %u MiB, larger than any slot: not an image (read no "
+                        "further)",
+                        path, (unsigned)(CLI_MAX_IMAGE_SIZE >> 20));
+    return cli_fail(verb, CLI_IO, "%s: %s", path, strerror(errno));
 }
 
 int cli_write_file(const char *path, const void *buf, size_t len, unsigned mode)
@@ -152,6 +174,19 @@ bool cli_parse_chip(const char *s, uint8_t *chip)
         *chip = DUET_CHIP_ESP32;
     else if (strcmp(s, "host") == 0)
         *chip = DUET_CHIP_HOST;
+    else
+        return false;
+    return true;
+}
+
+bool cli_parse_abi(const char *s, uint8_t *abi)
+{
+    if (strcmp(s, "windowed") == 0)
+        *abi = DUET_ABI_WINDOWED;
+    else if (strcmp(s, "call0") == 0)
+        *abi = DUET_ABI_CALL0;
+    else if (strcmp(s, "host") == 0)
+        *abi = DUET_ABI_HOST;
     else
         return false;
     return true;

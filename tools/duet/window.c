@@ -127,7 +127,7 @@ int cli_load_pubkey(const char *verb, const char *path, uint8_t pub[DUET_IMG_PUB
 {
     uint8_t *buf;
     size_t len;
-    if (cli_read_file(path, &buf, &len) != 0)
+    if (cli_read_file_max(path, CLI_MAX_KEY_SIZE, &buf, &len) != 0)
         return cli_fail(verb, CLI_IO, "%s: cannot read key: %m", path);
     duet_err_t e = duet_crypto_pubkey_load(buf, len, pub);
     if (e != DUET_OK && duet_crypto_privkey_check(buf, len) == DUET_OK)
