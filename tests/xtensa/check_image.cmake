@@ -1,18 +1,19 @@
-# check_image.cmake - one packed esp32s3 image: `duet verify` against the default
-# esp32s3 window must accept it, and `duet inspect --json` must show the chip, the ABI
-# of the cross build, a 1 KiB-aligned vector table, a 16-byte-aligned stack top, the
+# check_image.cmake - one packed esp32s3 image: `duet verify --abi ABI` against the
+# default esp32s3 window must accept it, and `duet inspect --json` must show the chip, the
+# ABI of the cross build, a 1 KiB-aligned vector table, a 16-byte-aligned stack top, the
 # entry inside a CODE segment at the IRAM alias, the shared memory after every segment,
-# and the ELF's build-id.
+# and the ELF's build-id. --abi: without it duet checks what a device requires (windowed),
+# which refuses the CI's lx106 (call0) images; with ESP-IDF's compiler ABI is windowed.
 foreach(f IMG ELF)
   if(NOT EXISTS ${${f}})
     message(FATAL_ERROR "missing ${${f}} (was the cross build skipped?)")
   endif()
 endforeach()
-execute_process(COMMAND ${DUET} verify ${IMG} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+execute_process(COMMAND ${DUET} verify --abi ${ABI} ${IMG} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "duet verify refused ${IMG} (rc ${rc}):\n${out}${err}")
 endif()
-execute_process(COMMAND ${DUET} inspect --json ${IMG} RESULT_VARIABLE rc OUTPUT_VARIABLE js ERROR_VARIABLE err)
+execute_process(COMMAND ${DUET} inspect --json --abi ${ABI} ${IMG} RESULT_VARIABLE rc OUTPUT_VARIABLE js ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "duet inspect failed (rc ${rc}):\n${js}${err}")
 endif()
