@@ -150,6 +150,16 @@ static duet_err_t run_verify(const vopts_t *o, const uint8_t *img, size_t len, u
     return duet_img_verify_buf(img, len, &pol, info);
 }
 
+/* Where the trailer starts (image offset), by the image's own format number, so inspect
+ * can show an image of either layout: format 1 has the trailer after the payload; later
+ * formats put it right after the TLV area (the head that hash and signature cover) and
+ * the payload after the trailer (docs/image-format.md). */
+static uint64_t trailer_off(const uint8_t *img)
+{
+    uint64_t head = rd16(img + 6) + (uint64_t)img[30] * 16 + rd32(img + 40);
+    return rd16(img + 4) == 1 ? head + rd32(img + 44) : head;
+}
+
 /* Walk one TLV area [p, p+n) and print or emit entries. Returns false if malformed. */
 static bool walk_tlvs(const uint8_t *p, size_t n, duet_json_t *j, const char *indent)
 {
@@ -241,7 +251,7 @@ static int inspect_json(const vopts_t *o, const uint8_t *img, size_t len, duet_e
         if (tlv_off + tlv_n <= len)
             walk_tlvs(img + tlv_off, (size_t)tlv_n, &j, "");
         duet_json_arr_end(&j);
-        uint64_t prot = tlv_off + tlv_n + rd32(img + 44);
+        uint64_t prot = trailer_off(img);
         duet_json_arr_begin(&j, "trailer");
         if (prot + 4 <= len && rd16(img + prot) == DUET_IMG_TRAILER_MAGIC) {
             uint16_t ts = rd16(img + prot + 2);
@@ -312,8 +322,8 @@ static void inspect_text(const uint8_t *img, size_t len)
     printf("protected TLVs (%llu bytes):\n", (unsigned long long)tlv_n);
     if (tlv_off + tlv_n > len || !walk_tlvs(img + tlv_off, (size_t)tlv_n, NULL, "  "))
         printf("  (malformed)\n");
-    uint64_t prot = tlv_off + tlv_n + rd32(img + 44);
-    printf("payload            %u bytes; protected size %llu\n", rd32(img + 44),
+    uint64_t prot = trailer_off(img);
+    printf("payload            %u bytes; hashed part [0, %llu)\n", rd32(img + 44),
            (unsigned long long)prot);
     if (prot + 4 <= len && rd16(img + prot) == DUET_IMG_TRAILER_MAGIC) {
         uint16_t ts = rd16(img + prot + 2);
