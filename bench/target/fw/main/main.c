@@ -576,7 +576,7 @@ static void bench_tput(bool c1_to_c0, uint32_t size, uint32_t count)
  * see the core1_start wrapper). Plus the stopwatches. */
 typedef struct {
     uint32_t total[MAX_SAMPLES / 50], to_release[MAX_SAMPLES / 50], boot[MAX_SAMPLES / 50];
-    uint32_t idle;
+    uint32_t idle, ecdsa_calls;
     uint32_t ph[PH__COUNT][MAX_SAMPLES / 50];
 } swap_stats_t;
 
