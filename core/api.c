@@ -1,28 +1,50 @@
 /*
  * api.c - the supervisor's HTTP API as transport-independent handler logic (duet/api.h).
  *
- * Organisation: init/lock, error mapping and answer helpers, bearer-token check, the
- * log buffer, control routes (start/stop/restart/rollback), then duet_api_handle(),
- * the router. Status/crash JSON live in api_status.c, the streamed upload in
- * api_upload.c.
+ * Organisation: init/lock, error mapping and answer helpers, bearer-token check and the
+ * failed-token limiter, the log buffer, control routes (start/stop/restart/rollback),
+ * then duet_api_handle(), the router. Status/crash JSON live in api_status.c, the
+ * streamed upload in api_upload.c.
  *
- * Threading: the handler serves one request at a time (api->busy guards it) and may run
- * in another thread/task than duet_sup_poll() if a lock is set: every supervisor, OTA
- * and log-buffer access below is bracketed by api_lock/api_unlock, and the lock is never
- * held while sending or receiving, so a slow client cannot stall the supervisor.
+ * Threading. With a lock set (duet_api_set_lock) requests may be handled concurrently,
+ * from several threads/tasks and alongside duet_sup_poll(): every supervisor, OTA,
+ * limiter and log-buffer access below is bracketed by api_lock/api_unlock, the lock is
+ * never held while sending or receiving (a slow client cannot stall the supervisor or
+ * another client), reads build their answers in their own buffers, and the one upload
+ * that claimed api->upload_active owns api->ota and api->scratch. Without a lock the
+ * caller serialises everything, so a request arriving while one is handled (from a
+ * callback) is refused with 503 (api->busy).
+ *
+ * Tokens: compared as SHA-256 digests in constant time (neither the position of the
+ * first difference nor the lengths show in the timing); repeated failures lock the
+ * token routes for a while (429); no token, given or configured, is ever logged or
+ * echoed in an answer.
  *
  * Portable: no OS headers; compiles for ESP-IDF unchanged.
  */
 #include "duet/api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_priv.h"
+#include "duet/crypto.h"
 #include "duet/json.h"
 #include "duet/port.h"
 
 #define DEFAULT_MAX_UPLOAD (1024u * 1024u)
+
+/* The failed-token limiter (api_priv.h). File-level because duet_api_t has no room for
+ * it (its layout is public); both ports run one API per process. Guarded by the API
+ * lock like the rest of the API state. */
+static struct {
+    duet_api_auth_limit_t cfg;
+    uint32_t failures;         /* within the current window */
+    uint64_t window_start_us;  /* first failure of the window */
+    uint64_t locked_until_us;  /* != 0: token routes answer 429 until then */
+} s_auth = {{DUET_API_AUTH_MAX_FAILURES, DUET_API_AUTH_WINDOW_MS, DUET_API_AUTH_LOCKOUT_MS},
+            0, 0, 0};
 
 duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, uint32_t max_upload)
 {
@@ -41,6 +63,9 @@ duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, ui
     }
     api->max_upload = max_upload;
     api->upload_err = DUET_OK;
+    s_auth.failures = 0;
+    s_auth.window_start_us = 0;
+    s_auth.locked_until_us = 0;
     return DUET_OK;
 }
 
@@ -100,6 +125,7 @@ const char *duet_api_reason_phrase(int status)
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -149,15 +175,20 @@ duet_err_t duet_api_send_error(duet_api_t *api, const duet_api_resp_t *resp, int
 
 /* ---- bearer token ------------------------------------------------------------------ */
 
-/* Compare in time that depends only on the expected token's length, never on where the
- * first difference is, so the token cannot be guessed byte by byte from timing. */
-static bool token_equal(const char *given, size_t glen, const char *want, size_t wlen)
+/* Compare the SHA-256 digests of both tokens in constant time: the time depends neither
+ * on where the first difference is nor on the configured token's length, so the token
+ * cannot be guessed byte by byte (or its length learned) from timing. */
+static bool token_equal(const char *given, size_t glen, const char *want)
 {
-    volatile unsigned char diff = (unsigned char)(glen != wlen);
-    for (size_t i = 0; i < wlen; i++) {
-        unsigned char g = i < glen ? (unsigned char)given[i] : 0;
-        diff |= (unsigned char)(g ^ (unsigned char)want[i]);
-    }
+    uint8_t hg[DUET_CRYPTO_SHA256_LEN] = {0}, hw[DUET_CRYPTO_SHA256_LEN] = {0};
+    bool ok = duet_crypto_sha256(given, glen, hg) == DUET_OK &&
+              duet_crypto_sha256(want, strlen(want), hw) == DUET_OK;
+    volatile unsigned char diff = (unsigned char)!ok;
+    for (size_t i = 0; i < sizeof(hg); i++)
+        diff |= (unsigned char)(hg[i] ^ hw[i]);
+    /* digests of a secret: do not leave them on the stack (volatile: not optimised out) */
+    for (volatile uint8_t *a = hg, *b = hw; a < hg + sizeof(hg); a++, b++)
+        *a = *b = 0;
     return diff == 0;
 }
 
@@ -191,9 +222,58 @@ static duet_err_t check_auth(const duet_api_t *api, const char *authz, int *stat
     size_t glen = strlen(p);
     while (glen > 0 && (p[glen - 1] == ' ' || p[glen - 1] == '\t'))
         glen--;
-    if (!token_equal(p, glen, api->token, strlen(api->token)))
+    if (!token_equal(p, glen, api->token))
         return DUET_ERR_AUTH;
     return DUET_OK;
+}
+
+void duet_api_auth_limit_set(duet_api_t *api, const duet_api_auth_limit_t *limit)
+{
+    static const duet_api_auth_limit_t defaults = {
+        DUET_API_AUTH_MAX_FAILURES, DUET_API_AUTH_WINDOW_MS, DUET_API_AUTH_LOCKOUT_MS};
+    api_lock(api);
+    s_auth.cfg = limit ? *limit : defaults;
+    s_auth.failures = 0;
+    s_auth.window_start_us = 0;
+    s_auth.locked_until_us = 0;
+    api_unlock(api);
+}
+
+uint32_t duet_api_auth_locked_ms(const duet_api_t *api)
+{
+    (void)api;
+    uint64_t now = duet_port_now_us();
+    if (s_auth.locked_until_us <= now)
+        return 0;
+    uint64_t left = (s_auth.locked_until_us - now + 999u) / 1000u;
+    return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+/* The token check with the limiter around it. Lock held by the caller. Returns DUET_OK,
+ * or DUET_ERR_AUTH with the status (401/403/429) and message to answer. */
+static duet_err_t auth_locked(const duet_api_t *api, const char *authz, int *status,
+                              const char **msg)
+{
+    uint64_t now = duet_port_now_us();
+    if (s_auth.locked_until_us > now) {
+        *status = 429;
+        *msg = "too many failed token attempts"; /* the router adds how long */
+        return DUET_ERR_AUTH;
+    }
+    s_auth.locked_until_us = 0;
+    duet_err_t e = check_auth(api, authz, status, msg);
+    if (e != DUET_OK && *status == 401 && s_auth.cfg.max_failures != 0) {
+        if (s_auth.failures == 0 ||
+            now - s_auth.window_start_us >= (uint64_t)s_auth.cfg.window_ms * 1000u) {
+            s_auth.failures = 0; /* a new window starts with this failure */
+            s_auth.window_start_us = now;
+        }
+        if (++s_auth.failures >= s_auth.cfg.max_failures) {
+            s_auth.locked_until_us = now + (uint64_t)s_auth.cfg.lockout_ms * 1000u;
+            s_auth.failures = 0;
+        }
+    }
+    return e;
 }
 
 /* ---- log buffer -------------------------------------------------------------------- */
@@ -292,14 +372,22 @@ static duet_err_t control(duet_api_t *api, const char *what, const duet_api_resp
 static duet_err_t send_json_from(duet_api_t *api, const duet_api_resp_t *resp,
                                  duet_err_t (*fn)(duet_api_t *, char *, size_t, size_t *))
 {
+    /* Its own buffer: reads may run while an upload fills api->scratch, and alongside
+     * each other (api.c header). */
+    char *buf = malloc(DUET_API_JSON_CAP);
     size_t len = 0;
+    if (!buf)
+        return duet_api_send_error(api, resp, 507, DUET_ERR_NOMEM, "no memory for the answer");
     api_lock(api);
-    duet_err_t e = fn(api, api->scratch, sizeof(api->scratch), &len);
+    duet_err_t e = fn(api, buf, DUET_API_JSON_CAP, &len);
     api_unlock(api);
-    if (e != DUET_OK)
+    if (e != DUET_OK) {
+        free(buf);
         return duet_api_send_error(api, resp, 500, e, "answer does not fit");
-    return duet_api_send(resp, 200, "application/json", api->scratch, len) == 0 ? DUET_OK
-                                                                                 : DUET_ERR_IO;
+    }
+    e = duet_api_send(resp, 200, "application/json", buf, len) == 0 ? DUET_OK : DUET_ERR_IO;
+    free(buf);
+    return e;
 }
 
 static duet_err_t route(duet_api_t *api, const duet_api_req_t *req, const duet_api_resp_t *resp)
@@ -343,16 +431,22 @@ static duet_err_t route(duet_api_t *api, const duet_api_req_t *req, const duet_a
     if (!post)
         return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use POST");
 
-    int status;
-    const char *msg;
-    if (check_auth(api, req->authorization, &status, &msg) != DUET_OK) {
-        if (is_image) {
-            api_lock(api);
-            api->uploads_refused++;
-            api_unlock(api);
-        }
-        return duet_api_send_error(api, resp, status, DUET_ERR_AUTH, msg);
+    int status = 401;
+    const char *msg = NULL;
+    char locked_msg[96];
+    api_lock(api);
+    duet_err_t auth = auth_locked(api, req->authorization, &status, &msg);
+    if (auth != DUET_OK && status == 429) {
+        snprintf(locked_msg, sizeof(locked_msg),
+                 "too many failed token attempts: token routes locked for %lu s",
+                 (unsigned long)((duet_api_auth_locked_ms(api) + 999u) / 1000u));
+        msg = locked_msg;
     }
+    if (auth != DUET_OK && is_image)
+        api->uploads_refused++;
+    api_unlock(api);
+    if (auth != DUET_OK)
+        return duet_api_send_error(api, resp, status, DUET_ERR_AUTH, msg);
     if (is_image)
         return duet_api_upload(api, req, resp);
     return control(api, action, resp);
@@ -362,15 +456,15 @@ duet_err_t duet_api_handle(duet_api_t *api, const duet_api_req_t *req, const due
 {
     if (!api || !req || !resp || !req->method || !req->path || !resp->start || !resp->write)
         return DUET_ERR_INVAL;
-    api_lock(api);
-    bool busy = api->busy;
-    api->busy = true;
-    api_unlock(api);
-    if (busy)
-        return duet_api_send_error(api, resp, 503, DUET_ERR_BUSY, "another request is running");
+    /* Without a lock nothing makes concurrent use safe: one request at a time. */
+    bool serial = api->lock == NULL;
+    if (serial) {
+        if (api->busy)
+            return duet_api_send_error(api, resp, 503, DUET_ERR_BUSY, "another request is running");
+        api->busy = true;
+    }
     duet_err_t e = route(api, req, resp);
-    api_lock(api);
-    api->busy = false;
-    api_unlock(api);
+    if (serial)
+        api->busy = false;
     return e;
 }

@@ -2,16 +2,21 @@
  * api_upload.c - POST /api/image: stream the request body into duet_ota_*.
  *
  * Order of checks (each refusal changes nothing on flash or in the slot record):
- *   1. token (done by the router)       -> 401/403
+ *   1. token (done by the router)       -> 401/403/429
  *   2. Content-Length missing/zero      -> 411, before duet_ota_begin touches flash
  *   3. Content-Length > max_upload      -> 413, likewise
  *   4. another upload running           -> 409
  *   5. body chunks -> duet_ota_write (the streaming verifier rejects a bad header, wrong
  *      chip, window violations as soon as they arrive) -> 422, aborted
- *   6. body shorter than announced      -> 400, aborted
- *   7. duet_ota_finish: hash, signature, security counter -> 422; only on success is the
+ *   6. body stalled or slower than the port's minimum rate (recv() says
+ *      DUET_API_RECV_TIMEOUT) -> 408 TIMEOUT, aborted
+ *   7. body shorter than announced (connection lost) -> 400 IMG_TRUNCATED, aborted
+ *   8. duet_ota_finish: hash, signature, security counter -> 422; only on success is the
  *      slot marked PENDING and activated.
- * The lock is held only around OTA calls, never while receiving (see api.c).
+ * The lock is held only around OTA calls and the upload counters, never while
+ * receiving (see api.c). Only the upload that set api->upload_active (step 4) touches
+ * api->ota, api->scratch or upload_active itself: reads and refused uploads may run
+ * alongside it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +24,18 @@
 #include "api_priv.h"
 #include "duet/json.h"
 
+/* A refusal before this request claimed the upload (411, 413, no body): counted, but
+ * another upload that may be streaming keeps its state. */
+static void refused_early(duet_api_t *api, duet_err_t e)
+{
+    api_lock(api);
+    if (!api->upload_active)
+        api->upload_err = e;
+    api->uploads_refused++;
+    api_unlock(api);
+}
+
+/* The end of the upload that claimed api->upload_active. */
 static void finish_stats(duet_api_t *api, duet_err_t e)
 {
     api_lock(api);
@@ -39,18 +56,18 @@ duet_err_t duet_api_upload(duet_api_t *api, const duet_api_req_t *req,
     char msg[128];
 
     if (total == 0) {
-        finish_stats(api, DUET_ERR_INVAL);
+        refused_early(api, DUET_ERR_INVAL);
         return duet_api_send_error(api, resp, 411, DUET_ERR_INVAL,
                                    "Content-Length with the image size is required");
     }
     if (total > api->max_upload) {
         snprintf(msg, sizeof(msg), "image of %lu bytes exceeds the limit of %lu bytes",
                  (unsigned long)total, (unsigned long)api->max_upload);
-        finish_stats(api, DUET_ERR_IMG_TOO_BIG);
+        refused_early(api, DUET_ERR_IMG_TOO_BIG);
         return duet_api_send_error(api, resp, 413, DUET_ERR_IMG_TOO_BIG, msg);
     }
     if (!req->recv) {
-        finish_stats(api, DUET_ERR_INVAL);
+        refused_early(api, DUET_ERR_INVAL);
         return duet_api_send_error(api, resp, 400, DUET_ERR_INVAL, "no request body");
     }
 
@@ -67,7 +84,7 @@ duet_err_t duet_api_upload(duet_api_t *api, const duet_api_req_t *req,
     }
     api_unlock(api);
     if (e != DUET_OK) {
-        finish_stats(api, e);
+        refused_early(api, e); /* not claimed: another upload may have claimed it since */
         return duet_api_send_error(api, resp, 0, e, NULL);
     }
 
@@ -81,6 +98,13 @@ duet_err_t duet_api_upload(duet_api_t *api, const duet_api_req_t *req,
             api_lock(api);
             duet_ota_abort(&api->ota);
             api_unlock(api);
+            if (n == DUET_API_RECV_TIMEOUT) {
+                finish_stats(api, DUET_ERR_TIMEOUT);
+                snprintf(msg, sizeof(msg),
+                         "upload stalled or too slow: cut after %lu of %lu bytes",
+                         (unsigned long)got, (unsigned long)total);
+                return duet_api_send_error(api, resp, 408, DUET_ERR_TIMEOUT, msg);
+            }
             finish_stats(api, DUET_ERR_IMG_TRUNCATED);
             snprintf(msg, sizeof(msg), "upload ended after %lu of %lu bytes",
                      (unsigned long)got, (unsigned long)total);
