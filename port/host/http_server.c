@@ -2,20 +2,28 @@
  * http_server.c - the simulator's HTTP/1.1 server (see duet/http_server.h for the
  * limits and the threading contract).
  *
- * Organisation: connection I/O (buffered reader with timeouts and a deadline for the
- * request head, send-all), request parsing (request line, headers), the
- * duet_api_req_t/resp_t adapters, the per-connection routine, then the server thread
- * and start/stop.
+ * Organisation: clock and waiting (every wait is a poll() on the socket and the stop
+ * pipe, bounded by a deadline), connection I/O (buffered reader, send-all), request
+ * parsing (request line, headers), the duet_api_req_t/resp_t adapters with the body
+ * deadlines (read timeout, minimum rate), the per-connection routine, then the accept
+ * thread (connection cap, 503 for the rest) and start/stop.
  *
- * One thread, one connection at a time: simple to reason about (the API is not
- * reentrant) and plenty for a simulator driven by one CLI or browser. Shutdown uses a
- * self-pipe so poll() wakes up at once.
+ * One thread per connection, at most max_conns of them: a client that holds its
+ * connection idle, trickles its head or its body, or reads its answer slowly only
+ * holds its own thread, never another client's request; each of those waits has a
+ * deadline. The API behind it takes its own lock around the supervisor (duet/api.h),
+ * so requests run concurrently: reads are answered while an upload streams.
+ * Must not change: the connection slots are owned by the accept thread (it starts and
+ * joins their threads); a connection thread touches only its own conn_t and, under
+ * srv->mu, its slot's 'done' flag. Shutdown writes one byte into a pipe that every
+ * wait polls and never reads, so every thread wakes at once and stays awake.
  */
 #include "duet/http_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,46 +34,67 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 /* Bytes of an unread request body drained after answering, so closing the socket does
  * not reset the connection before the client has read the answer; and the wall-clock
- * time that may take in total (a client trickling its body cannot hold the one server
- * thread). */
+ * time that may take in total (a client trickling its body cannot keep its thread). */
 #define DRAIN_MAX (64u * 1024u * 1024u)
 #define DRAIN_TIMEOUT_MS 2000u
 
+/* Connections refused at the cap: the accept thread keeps each open for a moment after
+ * its 503 (half-closed, swallowing what the client sends) so the answer is not lost to
+ * a reset; beyond REJECT_MAX of them at once they are closed straight away. */
+#define REJECT_MAX 32u
+#define REJECT_LINGER_MS 500u
+
+/* The transport's "stalled or too slow" answer to the API's recv (docs/http-api.md). */
+#define RECV_TIMEOUT (-(int)DUET_ERR_TIMEOUT)
+
 typedef struct conn conn_t;
 
+typedef struct {
+    bool used;      /* a thread was started for this slot (accept thread only) */
+    bool done;      /* the thread has finished (written under mu) */
+    pthread_t thread;
+    conn_t *conn;
+} slot_t;
+
 struct duet_http_server {
-    duet_http_config_t cfg;
+    duet_http_config_t cfg; /* defaults resolved */
     int listen_fd;
-    int wake[2]; /* self-pipe: stop() writes, the thread polls the read end */
+    int wake[2]; /* stop pipe: stop() writes, every wait polls the read end */
     pthread_t thread;
     uint16_t port;
     atomic_uint requests;
-    struct conn *conn; /* the one connection being served (server thread only) */
+    atomic_uint refused;
+    atomic_uint open_conns; /* connection threads that have not finished yet */
+    pthread_mutex_t mu; /* slot_t.done */
+    slot_t *slots;      /* cfg.max_conns of them */
 };
 
 struct conn {
+    duet_http_server_t *srv;
     int fd;
     char buf[4096];
     size_t pos, len;
-    uint32_t io_timeout_ms;
-    uint64_t deadline_ms;   /* != 0: fill() gives up at this monotonic time (head) */
+    uint64_t accepted_ms;   /* when the connection was accepted */
+    uint64_t head_deadline; /* the whole head must be in by then */
+    bool got_bytes;         /* a byte of the request arrived (not idle) */
     /* request */
     bool head;              /* HEAD: suppress the body */
     bool expect_continue;
     bool continue_sent;
     uint32_t body_left;     /* body bytes not yet read by the handler */
+    uint32_t body_read;     /* body bytes handed to the handler */
+    uint64_t body_start_ms; /* first body read (0 = not yet) */
     /* response */
     bool started;
     bool failed;            /* a write failed: stop writing */
 };
 
-/* ---- connection I/O ---------------------------------------------------------------- */
+/* ---- clock and waiting ------------------------------------------------------------------- */
 
 static uint64_t now_ms(void)
 {
@@ -74,21 +103,38 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void set_rcv_timeout(int fd, uint32_t ms)
+static uint64_t min_deadline(uint64_t a, uint64_t b)
 {
-    if (ms == 0)
-        ms = 1; /* 0 would mean "no timeout" */
-    struct timeval tv = {.tv_sec = ms / 1000u, .tv_usec = (ms % 1000u) * 1000u};
-    /* a failure leaves blocking sockets without timeout: tolerable for a simulator */
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return a < b ? a : b;
 }
 
-static void set_timeout(int fd, uint32_t ms)
+/* Wait until fd is ready for 'events' or the deadline (monotonic ms) passes.
+ * Returns 1 ready (or an error/hangup the next call will report), 0 the deadline has
+ * passed, -1 the server is stopping or poll failed. */
+static int wait_fd(const conn_t *c, short events, uint64_t deadline)
 {
-    struct timeval tv = {.tv_sec = ms / 1000u, .tv_usec = (ms % 1000u) * 1000u};
-    set_rcv_timeout(fd, ms);
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    for (;;) {
+        uint64_t now = now_ms();
+        if (now >= deadline)
+            return 0;
+        uint64_t left = deadline - now;
+        struct pollfd p[2] = {{.fd = c->fd, .events = events},
+                              {.fd = c->srv->wake[0], .events = POLLIN}};
+        int n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (p[1].revents)
+            return -1;
+        if (n > 0)
+            return 1;
+        /* timed out: the loop re-checks the deadline (poll may wake a little early) */
+    }
 }
+
+/* ---- connection I/O ---------------------------------------------------------------- */
 
 static int send_all(conn_t *c, const void *data, size_t len)
 {
@@ -96,8 +142,14 @@ static int send_all(conn_t *c, const void *data, size_t len)
     if (c->failed)
         return -1;
     while (len > 0) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
+        /* each piece must go out within io_timeout_ms: a client that does not read
+         * its answer holds only this connection, and not for long */
+        if (wait_fd(c, POLLOUT, now_ms() + c->srv->cfg.io_timeout_ms) != 1) {
+            c->failed = true;
+            return -1;
+        }
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n <= 0) {
             c->failed = true;
@@ -109,31 +161,40 @@ static int send_all(conn_t *c, const void *data, size_t len)
     return 0;
 }
 
-/* Refill the buffer. Returns bytes read, 0 on EOF, -1 on error/timeout, -2 when the
- * connection's deadline has passed (a client trickling bytes to keep it open). */
+/* Receive into buf once the socket is readable, before 'deadline'. Returns bytes read,
+ * 0 on EOF, -1 on error or stop, -2 when the deadline passed. */
+static ssize_t recv_by(conn_t *c, void *buf, size_t cap, uint64_t deadline)
+{
+    for (;;) {
+        int w = wait_fd(c, POLLIN, deadline);
+        if (w == 0)
+            return -2;
+        if (w < 0)
+            return -1;
+        ssize_t n = recv(c->fd, buf, cap, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        return n < 0 ? -1 : n;
+    }
+}
+
+/* Refill the head buffer. Returns bytes read, 0 on EOF, -1 on error, -2 when the head
+ * deadline (or, before the first byte, the idle deadline) has passed. */
 static ssize_t fill(conn_t *c)
 {
     if (c->pos == c->len)
         c->pos = c->len = 0;
     if (c->len == sizeof(c->buf))
         return -1; /* caller did not consume: treated as a too-long line */
-    if (c->deadline_ms != 0) {
-        uint64_t now = now_ms();
-        if (now >= c->deadline_ms)
-            return -2;
-        uint64_t left = c->deadline_ms - now;
-        set_rcv_timeout(c->fd, left < c->io_timeout_ms ? (uint32_t)left : c->io_timeout_ms);
+    uint64_t deadline = c->head_deadline;
+    if (!c->got_bytes)
+        deadline = min_deadline(deadline, c->accepted_ms + c->srv->cfg.idle_timeout_ms);
+    ssize_t n = recv_by(c, c->buf + c->len, sizeof(c->buf) - c->len, deadline);
+    if (n > 0) {
+        c->len += (size_t)n;
+        c->got_bytes = true;
     }
-    for (;;) {
-        ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && c->deadline_ms != 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return -2; /* the receive timeout was cut to the deadline: it has passed */
-        if (n > 0)
-            c->len += (size_t)n;
-        return n;
-    }
+    return n;
 }
 
 /* Read one line (LF or CRLF terminated) into out without the terminator.
@@ -204,6 +265,20 @@ static int resp_write(void *ctx, const void *data, size_t len)
     return send_all(c, data, len);
 }
 
+/* The body read's deadline: io_timeout_ms of silence, and the minimum average rate
+ * (mod_reqtimeout's rule): after body_grace_ms, every min_body_rate bytes received buy
+ * one more second. A client sending 1 byte every io_timeout - 1 ms still falls behind
+ * the rate deadline and is cut. */
+static uint64_t body_deadline(const conn_t *c)
+{
+    const duet_http_config_t *cfg = &c->srv->cfg;
+    uint64_t d = now_ms() + cfg->io_timeout_ms;
+    if (cfg->min_body_rate != 0)
+        d = min_deadline(d, c->body_start_ms + cfg->body_grace_ms +
+                                (uint64_t)c->body_read * 1000u / cfg->min_body_rate);
+    return d;
+}
+
 static int req_recv(void *ctx, void *buf, size_t cap)
 {
     conn_t *c = ctx;
@@ -215,6 +290,8 @@ static int req_recv(void *ctx, void *buf, size_t cap)
         if (send_all(c, cont, sizeof(cont) - 1) != 0)
             return -1;
     }
+    if (c->body_start_ms == 0)
+        c->body_start_ms = now_ms(); /* the rate counts from the handler's first read */
     if (cap > c->body_left)
         cap = c->body_left;
     if (cap > (size_t)INT32_MAX)
@@ -227,15 +304,15 @@ static int req_recv(void *ctx, void *buf, size_t cap)
         memcpy(buf, c->buf + c->pos, n);
         c->pos += n;
     } else {
-        ssize_t r;
-        do
-            r = recv(c->fd, buf, cap, 0);
-        while (r < 0 && errno == EINTR);
+        ssize_t r = recv_by(c, buf, cap, body_deadline(c));
+        if (r == -2)
+            return RECV_TIMEOUT; /* stalled, or slower than the minimum rate: 408 */
         if (r <= 0)
-            return -1; /* EOF before Content-Length bytes, or timeout: truncated */
+            return -1; /* EOF before Content-Length bytes, error or stop: truncated */
         n = (size_t)r;
     }
     c->body_left -= (uint32_t)n;
+    c->body_read += (uint32_t)n;
     return (int)n;
 }
 
@@ -289,39 +366,25 @@ static void drain(conn_t *c)
     char tmp[4096];
     /* the unread body, or (none announced / all read) whatever comes until EOF */
     uint32_t left = c->body_left > 0 && c->body_left < DRAIN_MAX ? c->body_left : DRAIN_MAX;
-    uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+    uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS; /* in total, not per read */
     c->pos = c->len = 0; /* whatever is buffered is body: discard */
     while (left > 0) {
-        uint64_t now = now_ms();
-        if (now >= deadline)
-            break; /* in total, not per read: a trickle cannot keep the thread here */
-        set_rcv_timeout(c->fd, (uint32_t)(deadline - now));
-        ssize_t n = recv(c->fd, tmp, left < sizeof(tmp) ? left : sizeof(tmp), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = recv_by(c, tmp, left < sizeof(tmp) ? left : sizeof(tmp), deadline);
         if (n <= 0)
             break;
         left -= (uint32_t)n;
     }
 }
 
-static void serve_request(duet_http_server_t *srv, int fd)
+static void serve_request(conn_t *cp)
 {
-    conn_t *cp = srv->conn; /* one connection at a time, on the server thread only */
+    duet_http_server_t *srv = cp->srv;
     char line[DUET_HTTP_MAX_LINE];
     char method[16], target[DUET_HTTP_MAX_LINE], version[16];
     char authz[DUET_HTTP_MAX_LINE];
     bool have_authz = false, have_len = false, chunked = false, bad = false, too_big = false;
     uint32_t length = 0;
     unsigned headers = 0;
-
-    memset(cp, 0, sizeof(*cp));
-    cp->fd = fd;
-    cp->io_timeout_ms = srv->cfg.io_timeout_ms;
-    set_timeout(fd, srv->cfg.io_timeout_ms);
-    /* The whole head (request line + headers) must arrive within one io_timeout, not
-     * one io_timeout per byte: the server has one thread. */
-    cp->deadline_ms = now_ms() + srv->cfg.io_timeout_ms;
 
     int r = read_line(cp, line, sizeof(line));
     if (r == -2) {
@@ -332,8 +395,12 @@ static void serve_request(duet_http_server_t *srv, int fd)
         simple_error(cp, 400, "NUL byte in the request line");
         return;
     }
+    if (r == -4 && cp->got_bytes) {
+        simple_error(cp, 408, "request line too slow");
+        return;
+    }
     if (r != 0)
-        return; /* closed or timed out before a request: nothing to answer */
+        return; /* closed, or idle until the deadline: nothing to answer */
     /* METHOD SP target SP HTTP/x.y, nothing else */
     char *sp1 = strchr(line, ' ');
     char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
@@ -430,8 +497,6 @@ static void serve_request(duet_http_server_t *srv, int fd)
     }
     cp->body_left = length;
     cp->head = strcmp(method, "HEAD") == 0;
-    cp->deadline_ms = 0; /* the body has per-read timeouts only (uploads take a while) */
-    set_rcv_timeout(fd, srv->cfg.io_timeout_ms);
 
     duet_api_req_t req = {
         .method = method,
@@ -447,52 +512,171 @@ static void serve_request(duet_http_server_t *srv, int fd)
         e = srv->cfg.handler(srv->cfg.handler_ctx, &req, &resp);
     else
         e = duet_api_handle(srv->cfg.api, &req, &resp);
+    /* the Authorization value is a secret: do not leave it in this thread's stack */
+    for (volatile char *p = authz; p < authz + sizeof(authz); p++)
+        *p = 0;
     if (!cp->started) /* handler bug or early failure: never leave the client hanging */
         simple_error(cp, 500, duet_err_name(e));
     atomic_fetch_add(&srv->requests, 1u);
 }
+
+/* ---- one connection: its own thread ------------------------------------------------------- */
 
 /* Answer one request, then close gracefully: half-close (the client sees the end of
  * the answer), then swallow what the client still sends (an unread body, the rest of
  * a refused or too slow head) until it closes, bounded in bytes and time. Closing a
  * socket with unread input makes the kernel reset the connection, and the reset can
  * destroy the answer before the client has read it. */
-static void serve(duet_http_server_t *srv, int fd)
+static void *conn_main(void *arg)
 {
-    serve_request(srv, fd);
-    conn_t *cp = srv->conn;
+    slot_t *slot = arg;
+    conn_t *cp = slot->conn;
+    duet_http_server_t *srv = cp->srv;
+    serve_request(cp);
     if (cp->started && !cp->failed) {
-        shutdown(fd, SHUT_WR);
+        shutdown(cp->fd, SHUT_WR);
         drain(cp);
     }
+    close(cp->fd);
+    pthread_mutex_lock(&srv->mu);
+    slot->done = true; /* the accept thread joins it and frees the conn */
+    atomic_fetch_sub(&srv->open_conns, 1u); /* after 'done': the slot is free to reap */
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
 }
 
-/* ---- thread, start, stop ---------------------------------------------------------------- */
+/* Join finished connection threads (accept thread only). all: wait for every thread
+ * (at stop, after the wake-up). Returns the number of slots in use afterwards. */
+static unsigned reap(duet_http_server_t *srv, bool all)
+{
+    unsigned used = 0;
+    for (uint32_t i = 0; i < srv->cfg.max_conns; i++) {
+        slot_t *s = &srv->slots[i];
+        if (!s->used)
+            continue;
+        pthread_mutex_lock(&srv->mu);
+        bool done = s->done;
+        pthread_mutex_unlock(&srv->mu);
+        if (!done && !all) {
+            used++;
+            continue;
+        }
+        pthread_join(s->thread, NULL);
+        free(s->conn);
+        s->conn = NULL;
+        s->used = false;
+        s->done = false; /* the thread is joined: no other writer */
+    }
+    return used;
+}
+
+/* Start a thread for fd in a free slot. Returns false when all slots are busy (or a
+ * thread cannot be made): the caller refuses the connection. */
+static bool start_conn(duet_http_server_t *srv, int fd)
+{
+    slot_t *slot = NULL;
+    for (uint32_t i = 0; i < srv->cfg.max_conns && !slot; i++)
+        if (!srv->slots[i].used)
+            slot = &srv->slots[i];
+    if (!slot)
+        return false;
+    conn_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return false;
+    c->srv = srv;
+    c->fd = fd;
+    c->accepted_ms = now_ms();
+    c->head_deadline = c->accepted_ms + srv->cfg.header_timeout_ms;
+    slot->conn = c;
+    slot->done = false;
+    atomic_fetch_add(&srv->open_conns, 1u);
+    if (pthread_create(&slot->thread, NULL, conn_main, slot) != 0) {
+        atomic_fetch_sub(&srv->open_conns, 1u);
+        slot->conn = NULL;
+        free(c);
+        return false;
+    }
+    slot->used = true;
+    return true;
+}
+
+/* ---- accept thread: connection cap ---------------------------------------------------------- */
+
+typedef struct {
+    int fd;
+    uint64_t until;
+} reject_t;
+
+/* Refuse a connection over the cap: 503 at once (non-blocking: a small answer into an
+ * empty send buffer), half-close, then linger briefly (see REJECT_LINGER_MS). */
+static void refuse(duet_http_server_t *srv, int fd, reject_t *rej, unsigned *nrej)
+{
+    static const char body[] =
+        "{\"error\":\"HTTP\",\"status\":503,\"message\":\"too many connections; try again\"}";
+    char msg[384];
+    int n = snprintf(msg, sizeof(msg),
+                     "HTTP/1.1 503 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
+                     duet_api_reason_phrase(503), sizeof(body) - 1, body);
+    atomic_fetch_add(&srv->refused, 1u);
+    (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT); /* best effort: closing anyway */
+    shutdown(fd, SHUT_WR);
+    if (*nrej < REJECT_MAX) {
+        rej[(*nrej)++] = (reject_t){fd, now_ms() + REJECT_LINGER_MS};
+        return;
+    }
+    close(fd);
+}
 
 static void *server_main(void *arg)
 {
     duet_http_server_t *srv = arg;
+    reject_t rej[REJECT_MAX];
+    unsigned nrej = 0;
     for (;;) {
-        struct pollfd p[2] = {{.fd = srv->listen_fd, .events = POLLIN},
-                              {.fd = srv->wake[0], .events = POLLIN}};
-        int n = poll(p, 2, -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
+        struct pollfd p[2 + REJECT_MAX];
+        p[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
+        uint64_t now = now_ms(), next = now + 1000u; /* also reap finished threads now and then */
+        for (unsigned i = 0; i < nrej; i++) {
+            p[2 + i] = (struct pollfd){.fd = rej[i].fd, .events = POLLIN};
+            next = min_deadline(next, rej[i].until);
         }
-        if (p[1].revents)
+        int n = poll(p, 2 + nrej, next > now ? (int)(next - now) : 0);
+        if (n < 0 && errno != EINTR)
             break;
-        if (p[0].revents & POLLIN) {
-            int fd = accept(srv->listen_fd, NULL, NULL);
+        if (n > 0 && p[1].revents)
+            break;
+        /* refused connections: swallow input until EOF or their moment is over */
+        now = now_ms();
+        for (unsigned i = nrej; i-- > 0;) {
+            bool end = now >= rej[i].until;
+            if (!end && n > 0 && p[2 + i].revents) {
+                char tmp[1024];
+                ssize_t r = recv(rej[i].fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+                end = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+            }
+            if (end) {
+                close(rej[i].fd);
+                rej[i] = rej[--nrej];
+            }
+        }
+        unsigned used = reap(srv, false);
+        if (n > 0 && (p[0].revents & POLLIN)) {
+            int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
             if (fd < 0)
-                continue; /* EAGAIN/ECONNABORTED: try again */
-            serve(srv, fd);
-            close(fd);
+                continue; /* EAGAIN/ECONNABORTED/EMFILE: try again */
+            if (used >= srv->cfg.max_conns || !start_conn(srv, fd))
+                refuse(srv, fd, rej, &nrej);
         }
     }
+    for (unsigned i = 0; i < nrej; i++)
+        close(rej[i].fd);
+    reap(srv, true); /* the wake pipe is readable: every connection thread ends soon */
     return NULL;
 }
+
+/* ---- start, stop ------------------------------------------------------------------------ */
 
 duet_err_t duet_http_start(const duet_http_config_t *cfg, duet_http_server_t **out)
 {
@@ -502,51 +686,65 @@ duet_err_t duet_http_start(const duet_http_config_t *cfg, duet_http_server_t **o
     if (!srv)
         return DUET_ERR_NOMEM;
     srv->cfg = *cfg;
-    srv->conn = calloc(1, sizeof(*srv->conn));
-    if (!srv->conn) {
+    duet_http_config_t *c = &srv->cfg;
+    if (c->io_timeout_ms == 0)
+        c->io_timeout_ms = DUET_HTTP_DEFAULT_TIMEOUT_MS;
+    if (c->header_timeout_ms == 0)
+        c->header_timeout_ms = c->io_timeout_ms;
+    if (c->idle_timeout_ms == 0 || c->idle_timeout_ms > c->header_timeout_ms)
+        c->idle_timeout_ms = c->header_timeout_ms;
+    if (c->min_body_rate == 0)
+        c->min_body_rate = DUET_HTTP_DEFAULT_MIN_RATE;
+    else if (c->min_body_rate == DUET_HTTP_NO_MIN_RATE)
+        c->min_body_rate = 0;
+    if (c->body_grace_ms == 0)
+        c->body_grace_ms = c->io_timeout_ms;
+    if (c->max_conns == 0)
+        c->max_conns = DUET_HTTP_DEFAULT_MAX_CONNS;
+    srv->listen_fd = -1;
+    srv->wake[0] = srv->wake[1] = -1;
+    srv->slots = calloc(c->max_conns, sizeof(*srv->slots));
+    if (!srv->slots) {
         free(srv);
         return DUET_ERR_NOMEM;
     }
-    if (srv->cfg.io_timeout_ms == 0)
-        srv->cfg.io_timeout_ms = DUET_HTTP_DEFAULT_TIMEOUT_MS;
-    srv->listen_fd = -1;
-    srv->wake[0] = srv->wake[1] = -1;
+    pthread_mutex_init(&srv->mu, NULL);
 
+    duet_err_t e = DUET_ERR_IO;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
-    if (inet_pton(AF_INET, cfg->host ? cfg->host : "127.0.0.1", &sa.sin_addr) != 1)
-        goto inval;
+    if (inet_pton(AF_INET, cfg->host ? cfg->host : "127.0.0.1", &sa.sin_addr) != 1) {
+        e = DUET_ERR_INVAL;
+        goto fail;
+    }
     srv->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (srv->listen_fd < 0)
-        goto io;
+        goto fail;
     int one = 1;
     (void)setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* best effort */
     if (bind(srv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(srv->listen_fd, 16) != 0)
-        goto io;
+        listen(srv->listen_fd, 64) != 0)
+        goto fail;
     socklen_t sl = sizeof(sa);
     if (getsockname(srv->listen_fd, (struct sockaddr *)&sa, &sl) != 0)
-        goto io;
+        goto fail;
     srv->port = ntohs(sa.sin_port);
     if (pipe2(srv->wake, O_CLOEXEC) != 0)
-        goto io;
+        goto fail;
     if (pthread_create(&srv->thread, NULL, server_main, srv) != 0)
-        goto io;
+        goto fail;
     *out = srv;
     return DUET_OK;
-inval:
-    free(srv->conn);
-    free(srv);
-    return DUET_ERR_INVAL;
-io:
+fail:
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     if (srv->wake[0] >= 0) {
         close(srv->wake[0]);
         close(srv->wake[1]);
     }
-    free(srv->conn);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv->slots);
     free(srv);
-    return DUET_ERR_IO;
+    return e;
 }
 
 uint16_t duet_http_port(const duet_http_server_t *srv)
@@ -559,6 +757,16 @@ uint32_t duet_http_requests(const duet_http_server_t *srv)
     return srv ? atomic_load(&((duet_http_server_t *)srv)->requests) : 0;
 }
 
+uint32_t duet_http_refused(const duet_http_server_t *srv)
+{
+    return srv ? atomic_load(&((duet_http_server_t *)srv)->refused) : 0;
+}
+
+uint32_t duet_http_connections(const duet_http_server_t *srv)
+{
+    return srv ? atomic_load(&((duet_http_server_t *)srv)->open_conns) : 0;
+}
+
 void duet_http_stop(duet_http_server_t *srv)
 {
     if (!srv)
@@ -566,11 +774,12 @@ void duet_http_stop(duet_http_server_t *srv)
     char b = 1;
     while (write(srv->wake[1], &b, 1) < 0 && errno == EINTR) {
     }
-    pthread_join(srv->thread, NULL);
+    pthread_join(srv->thread, NULL); /* it joins every connection thread first */
     close(srv->listen_fd);
     close(srv->wake[0]);
     close(srv->wake[1]);
-    free(srv->conn);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv->slots);
     free(srv);
 }
 
