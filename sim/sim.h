@@ -4,7 +4,8 @@
  * simulator tests (tests/sim) and the hot-swap benchmark (bench/hotswap).
  *
  * Threads: the caller's thread drives the supervisor (duet_sim_step in a loop); the
- * optional HTTP server runs its own thread. Both take the instance lock around every
+ * optional HTTP server runs an accept thread and one thread per connection (reads are
+ * answered while an upload streams). All take the instance lock around every
  * supervisor call (duet_http_server.h's contract), so anything else that touches the
  * supervisor or the shared area between steps must hold it too (duet_sim_lock).
  * The host port is process-global: one instance per process.

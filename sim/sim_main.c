@@ -12,7 +12,8 @@
  *
  * Runs the real supervisor on the host port: core 1 is a child process started from
  * the flash file's active slot; the HTTP API (and web page) is served on
- * 127.0.0.1:PORT with a bearer token. Prints state changes, crashes and core-1 log
+ * 127.0.0.1:PORT with a bearer token (a given token is never printed; one generated for
+ * want of --token/$DUET_TOKEN is printed once). Prints state changes, crashes and core-1 log
  * lines as they happen, and a status line (live on a terminal, every --status-ms
  * otherwise) with state, slot, version, epoch, heartbeat and the demo counter
  * (sc_user[0]). Ctrl-C stops core 1 and exits.
@@ -286,6 +287,7 @@ int main(int argc, char **argv)
         duet_host_log_set_sink(port_log, NULL);
     }
     char token[40];
+    int generated = 0;
     if (cfg.http && (cfg.token == NULL || cfg.token[0] == '\0')) {
         /* No token given: make one, so writes are never open by accident. */
         FILE *r = fopen("/dev/urandom", "rb");
@@ -298,6 +300,7 @@ int main(int argc, char **argv)
         for (unsigned k = 0; k < sizeof b; k++)
             snprintf(token + 2 * k, 3, "%02x", b[k]);
         cfg.token = token;
+        generated = 1;
     }
 
     duet_sim_t *sim = NULL;
@@ -316,8 +319,11 @@ int main(int argc, char **argv)
 
     if (cfg.http) {
         uint16_t port = duet_sim_http_port(sim);
+        /* A token the user gave is never echoed (logs and terminals get copied around);
+         * a generated one is shown once, as there is no other way to learn it. */
         printf("duet-sim: HTTP API on http://%s:%u/  token %s\n",
-               cfg.http_host != NULL ? cfg.http_host : "127.0.0.1", (unsigned)port, cfg.token);
+               cfg.http_host != NULL ? cfg.http_host : "127.0.0.1", (unsigned)port,
+               generated ? cfg.token : "(as given, not shown)");
         if (port_file != NULL) {
             FILE *pf = fopen(port_file, "w");
             if (pf == NULL || fprintf(pf, "%u\n", (unsigned)port) < 0 || fclose(pf) != 0) {
