@@ -103,7 +103,8 @@ def i(r, k):
 def us(insn):
     return insn / MHZ
 
-print(f"Measured {datetime.date.today()}: ESP-IDF {idf}, {gcc}, {qemu}, "
+idf = idf if idf.startswith("ESP-IDF") else "ESP-IDF " + idf
+print(f"Measured {datetime.date.today()}: {idf}, {gcc}, {qemu}, "
       f"`-icount {icount}` (1 instruction of either core = 8 ns of the model's clock).\n")
 c = rows.get("calib-c0")
 if c:
@@ -165,19 +166,19 @@ if d:
 if r or d:
     print()
 
-print("| throughput | messages | total (both cores) | core 0 / msg | core 1 / msg | bytes per M instructions | ≈ MB/s at 240 MHz, cores one after the other | ≈ MB/s, cores in parallel |")
+print("| throughput | messages | total, both cores (instructions) | bytes per M instructions | ≈ MB/s at 240 MHz, cores one after the other | core 0 / message | core 1 / message | ≈ MB/s at 240 MHz, cores in parallel |")
 print("|---|---|---|---|---|---|---|---|")
 for d, label in (("c1c0", "core 1 → core 0"), ("c0c1", "core 0 → core 1")):
     for size in (16, 64, 1024):
         r = rows.get(f"tput-{d}-{size}")
         if not r:
             continue
-        n, b, tot, c0, c1 = i(r, "n"), i(r, "bytes"), i(r, "total"), i(r, "c0"), i(r, "c1")
+        n, b, tot, c0, c1 = i(r, "n"), i(r, "bytes"), i(r, "total"), i(r, "c0_msg"), i(r, "c1_msg")
         bpm = b / tot * 1e6
-        par = b / max(c0, c1) * MHZ if max(c0, c1) else 0
+        par = size / max(c0, c1) * MHZ if max(c0, c1) else 0
         bad = "" if r.get("bad") == "0" and r.get("core1_err") == "0" else " (errors!)"
-        print(f"| {label}, {size} B{bad} | {n} | {tot} | {c0/n:.0f} | {c1/n:.0f} | "
-              f"{bpm:,.0f} | {b/tot*MHZ:.1f} | {par:.1f} |")
+        print(f"| {label}, {size} B{bad} | {n} | {tot} | {bpm:,.0f} | {b/tot*MHZ:.1f} | "
+              f"{c0} | {c1} | {par:.1f} |")
 print()
 
 parts = ("idle", "ecdsa_calls", "call_to_release", "flash_read", "sha256", "ecdsa", "copy", "flash_erase", "flash_write",

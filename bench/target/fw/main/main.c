@@ -524,16 +524,53 @@ static void bench_db_parts(int n)
            insn_t((cb_to_sleep + 50) / 100), c1, total > c1 ? total - c1 : 0, m, err);
 }
 
-/* Throughput: 'count' messages of 'size' bytes on "tput", core 1 -> core 0 (c1_to_c0)
- * or core 0 -> core 1. total = CCOUNT from the command to the last message (both cores,
- * one after the other on the model); c0/c1 = each core's own work (its CCOUNT outside
- * model_yield()), which on silicon would overlap. */
-static void bench_tput(bool c1_to_c0, uint32_t size, uint32_t count)
+/* Per-message cost of each side, alone: 'k' messages (fewer than the ring holds) sent by
+ * one core while the other sleeps, then received by the other while the first sleeps,
+ * 'reps' times; medians of ticks per batch. The core that sleeps is halted (core 1 in
+ * WAITI, core 0 in its idle task), so each batch counts only its own core (on the model,
+ * a streaming turn can also end on a time slice, which would mix the two). */
+static void tput_sides(bool c1_to_c0, uint32_t size, uint32_t k, int reps, uint32_t *c0_msg,
+                       uint32_t *c1_msg, uint32_t *bad)
 {
-    uint32_t work0 = 0, bad = 0, t0 = ccount();
+    size_t len = 0;
+    for (int r = 0; r < reps; r++) {
+        uint32_t t, c0 = 0;
+        if (c1_to_c0) {
+            if (!issue(OP_TX, size, k) || !spin_until(done, s_seq, 3000))
+                return;
+            t = ccount();
+            for (uint32_t n = 0; n < k; n++) {
+                duet_err_t e = duet_ring_recv(&s_tput_rx, s_buf, sizeof s_buf, &len);
+                *bad += e != DUET_OK || len != size || s_buf[0] != n;
+            }
+            c0 = ccount() - t;
+        } else {
+            t = ccount();
+            for (uint32_t n = 0; n < k; n++) {
+                s_buf[0] = n;
+                *bad += duet_ring_send(&s_tput_tx, s_buf, size) != DUET_OK;
+            }
+            c0 = ccount() - t;
+            if (!issue(OP_RX, size, k) || !spin_until(done, s_seq, 3000))
+                return;
+        }
+        *bad += uld(U_ERR) != 0 || uld(U_RES1) != 0; /* core 1 never had to wait */
+        s_samples[r] = c0;
+        s_samples2[r] = uld(U_RES0);
+    }
+    *c0_msg = insn_t(stats(s_samples, reps).med) / k;
+    *c1_msg = insn_t(stats(s_samples2, reps).med) / k;
+}
+
+/* Throughput: 'count' messages of 'size' bytes on "tput", core 1 -> core 0 (c1_to_c0)
+ * or core 0 -> core 1, streamed through the 4 KiB ring. total = CCOUNT from the command
+ * to the last message: both cores' instructions, one after the other on the model (each
+ * hands over when the ring is full / empty). c0_msg / c1_msg: tput_sides(). */
+static void bench_tput(bool c1_to_c0, uint32_t size, uint32_t count, uint32_t k)
+{
+    uint32_t bad = 0, t0 = ccount();
     if (!issue(c1_to_c0 ? OP_TX : OP_RX, size, count))
         return;
-    uint32_t ts = ccount();
     for (uint32_t n = 0; n < count;) {
         duet_err_t e;
         size_t len = 0;
@@ -553,19 +590,18 @@ static void bench_tput(bool c1_to_c0, uint32_t size, uint32_t count)
             bad++;
             break;
         }
-        work0 += ccount() - ts;
         model_yield();
-        ts = ccount();
     }
-    work0 += ccount() - ts;
     bool ok = spin_until(done, s_seq, 5000);
-    uint32_t t1 = ccount();
-    uint32_t total = insn_t(t1 - t0);
-    printf("BENCH tput-%s-%" PRIu32 " n=%" PRIu32 " bytes=%" PRIu32 " total=%" PRIu32 " c0=%" PRIu32
-           " c1=%" PRIu32 " unit=insn bad=%" PRIu32 " core1_err=%" PRIu32 " core1_yields=%" PRIu32
-           "\n",
-           c1_to_c0 ? "c1c0" : "c0c1", size, count, size * count, total, insn_t(work0),
-           ok ? insn_t(uld(U_RES0)) : 0u, bad, uld(U_ERR), uld(U_RES1));
+    uint32_t total = insn_t(ccount() - t0);
+    uint32_t err = uld(U_ERR), yields = uld(U_RES1), c0_msg = 0, c1_msg = 0;
+    if (ok)
+        tput_sides(c1_to_c0, size, k, 20, &c0_msg, &c1_msg, &bad);
+    printf("BENCH tput-%s-%" PRIu32 " n=%" PRIu32 " bytes=%" PRIu32 " total=%" PRIu32
+           " c0_msg=%" PRIu32 " c1_msg=%" PRIu32 " batch=%" PRIu32 " unit=insn bad=%" PRIu32
+           " core1_err=%" PRIu32 " core1_yields=%" PRIu32 "\n",
+           c1_to_c0 ? "c1c0" : "c0c1", size, count, size * count, total, c0_msg, c1_msg, k, bad,
+           err, yields);
 }
 
 /* Restart (duet_esp_restart) or hot swap (duet_esp_install of the RAM image, activate):
@@ -737,11 +773,13 @@ static void bench_task(void *arg)
     bench_db_rtt("db-rtt-poll", OP_DB_POLL, 1000, 50);
 
     /* 3. throughput, both ways */
-    static const uint32_t sizes[3] = {16, 64, 1024}, counts[3] = {20000, 10000, 2000};
+    /* batch: messages that surely fit in the 4 KiB ring (records of 20 / 68 / 1088 B) */
+    static const uint32_t sizes[3] = {16, 64, 1024}, counts[3] = {20000, 10000, 2000},
+                          batch[3] = {128, 48, 3};
     for (int i = 0; i < 3; i++)
-        bench_tput(true, sizes[i], counts[i]);
+        bench_tput(true, sizes[i], counts[i], batch[i]);
     for (int i = 0; i < 3; i++)
-        bench_tput(false, sizes[i], counts[i]);
+        bench_tput(false, sizes[i], counts[i], batch[i]);
 
     /* 4. restart (slot B empty: one image to verify), quiet (duet's INFO lines off) */
     bench_swaps("restart", NULL, 0, 10);
