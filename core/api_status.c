@@ -20,6 +20,7 @@ static const char *slot_status_name(uint8_t s)
     case DUET_SLOT_PENDING: return "PENDING";
     case DUET_SLOT_CONFIRMED: return "CONFIRMED";
     case DUET_SLOT_BAD: return "BAD";
+    case DUET_SLOT_WRITING: return "WRITING";
     default: return "UNKNOWN";
     }
 }

@@ -97,15 +97,15 @@ void duet_img_seg_encode(const duet_img_seg_t *s, uint8_t raw[DUET_IMG_SEG_SIZE]
     encode(s, raw, sizeof *s, seg_fields, NFIELDS(seg_fields));
 }
 
-duet_err_t duet_img_layout(const duet_img_hdr_t *h, uint32_t *payload_off, uint32_t *protected_end)
+duet_err_t duet_img_layout(const duet_img_hdr_t *h, uint32_t *head_end, uint32_t *body_size)
 {
-    uint64_t pay =
+    uint64_t head =
         (uint64_t)h->ih_hdr_size + (uint64_t)h->ih_seg_count * DUET_IMG_SEG_SIZE + h->ih_tlv_size;
-    uint64_t end = pay + h->ih_payload_size;
-    if (end > UINT32_MAX)
+    uint64_t body = head + h->ih_payload_size;
+    if (body > UINT32_MAX)
         return DUET_ERR_IMG_TOO_BIG;
-    *payload_off = (uint32_t)pay;
-    *protected_end = (uint32_t)end;
+    *head_end = (uint32_t)head;
+    *body_size = (uint32_t)body;
     return DUET_OK;
 }
 
@@ -214,9 +214,11 @@ duet_err_t duet_img_check_hdr(const duet_img_hdr_t *h, const duet_img_policy_t *
     if (h->ih_tlv_size % 4 || h->ih_payload_size % 4 || h->ih_stack_top % DUET_IMG_STACK_ALIGN ||
         h->ih_stack_size % DUET_IMG_STACK_ALIGN || h->ih_vectors % DUET_IMG_VECTORS_ALIGN)
         return DUET_ERR_IMG_BAD_ALIGN;
-    uint32_t pay, end;
-    DUET_TRY(duet_img_layout(h, &pay, &end));
-    uint64_t least = (uint64_t)end + DUET_IMG_TRAILER_MIN; /* smallest possible image */
+    if (h->ih_tlv_size > DUET_IMG_TLV_MAX)
+        return DUET_ERR_IMG_BAD_TLV; /* the head a receiver must hold stays bounded */
+    uint32_t head, body;
+    DUET_TRY(duet_img_layout(h, &head, &body));
+    uint64_t least = (uint64_t)body + DUET_IMG_TRAILER_MIN; /* smallest possible image */
     if (least > UINT32_MAX || (pol->max_image_size && least > pol->max_image_size))
         return DUET_ERR_IMG_TOO_BIG;
     if (pol->shm_version && h->ih_shm_version != pol->shm_version)
@@ -342,6 +344,12 @@ duet_err_t duet_img_check_ptlv(void *stream, uint16_t type, uint16_t len, const 
             return DUET_ERR_IMG_BAD_TLV;
         s->have_git = true;
         return DUET_OK;
+    case DUET_TLV_PAYLOAD_SHA256:
+        if (s->have_payload_sha || len != DUET_IMG_HASH_LEN)
+            return DUET_ERR_IMG_BAD_TLV;
+        memcpy(s->info.payload_sha256, val, DUET_IMG_HASH_LEN);
+        s->have_payload_sha = true;
+        return DUET_OK;
     default:
         /* Forward compatibility: skip unknown types unless the producer marked them as
          * needed to run the image correctly. */
@@ -351,15 +359,22 @@ duet_err_t duet_img_check_ptlv(void *stream, uint16_t type, uint16_t len, const 
 
 /* ---- (7) trailer and final -------------------------------------------------------------- */
 
+duet_err_t duet_img_check_tlv_end(duet_img_stream_t *s)
+{
+    return s->have_payload_sha ? DUET_OK : DUET_ERR_IMG_NO_HASH;
+}
+
 duet_err_t duet_img_check_trailer_hdr(duet_img_stream_t *s, const uint8_t raw[4])
 {
     uint16_t magic = img_le16(raw), size = img_le16(raw + 2);
     if (magic != DUET_IMG_TRAILER_MAGIC || size < DUET_IMG_TRAILER_MIN || size % 4 ||
         size > DUET_IMG_TRAILER_MAX)
         return DUET_ERR_IMG_BAD_TRAILER;
-    uint64_t total = (uint64_t)s->info.protected_size + size;
+    uint64_t pay = (uint64_t)s->info.protected_size + size;
+    uint64_t total = pay + s->info.hdr.ih_payload_size;
     if (total > UINT32_MAX || (s->pol->max_image_size && total > s->pol->max_image_size))
         return DUET_ERR_IMG_TOO_BIG;
+    s->info.payload_offset = (uint32_t)pay;
     s->info.total_size = (uint32_t)total;
     return DUET_OK;
 }
@@ -400,7 +415,7 @@ static bool same(const uint8_t *a, const uint8_t *b, size_t n)
     return d == 0;
 }
 
-duet_err_t duet_img_check_final(duet_img_stream_t *s)
+duet_err_t duet_img_check_auth(duet_img_stream_t *s)
 {
     const duet_img_policy_t *pol = s->pol;
     if (s->have_key_id != s->have_sig)
@@ -422,4 +437,10 @@ duet_err_t duet_img_check_final(duet_img_stream_t *s)
         return DUET_OK;
     }
     return DUET_ERR_IMG_UNKNOWN_KEY;
+}
+
+duet_err_t duet_img_check_final(duet_img_stream_t *s)
+{
+    return same(s->payload_got, s->info.payload_sha256, DUET_IMG_HASH_LEN) ? DUET_OK
+                                                                          : DUET_ERR_IMG_BAD_HASH;
 }

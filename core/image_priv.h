@@ -52,10 +52,11 @@ DUET_INTERNAL void duet_img_hdr_decode(const uint8_t raw[DUET_IMG_HDR_SIZE], due
 DUET_INTERNAL void duet_img_hdr_encode(const duet_img_hdr_t *h, uint8_t raw[DUET_IMG_HDR_SIZE]);
 DUET_INTERNAL void duet_img_seg_decode(const uint8_t raw[DUET_IMG_SEG_SIZE], duet_img_seg_t *s);
 DUET_INTERNAL void duet_img_seg_encode(const duet_img_seg_t *s, uint8_t raw[DUET_IMG_SEG_SIZE]);
-/** Image offset where the payload starts and where the protected part ends, from a
- *  decoded header. Fails (DUET_ERR_IMG_TOO_BIG) when they do not fit in 32 bits. */
-DUET_INTERNAL duet_err_t duet_img_layout(const duet_img_hdr_t *h, uint32_t *payload_off,
-                                         uint32_t *protected_end);
+/** From a decoded header: where the head (header, table, TLV area: what the hash and
+ *  signature cover) ends, and head + payload (the image without its trailer). Fails
+ *  (DUET_ERR_IMG_TOO_BIG) when they do not fit in 32 bits. */
+DUET_INTERNAL duet_err_t duet_img_layout(const duet_img_hdr_t *h, uint32_t *head_end,
+                                         uint32_t *body_size);
 
 /* ---- TLV walker (tlv.c) ---------------------------------------------------------------- */
 /** Called once per complete TLV; val holds min(len, DUET_IMG_TLV_KEEP) bytes. */
@@ -98,12 +99,17 @@ DUET_INTERNAL duet_err_t duet_img_check_table(const duet_img_info_t *info,
 /** A complete protected TLV; s->have_* and s->info.name are updated. */
 DUET_INTERNAL duet_err_t duet_img_check_ptlv(void *stream, uint16_t type, uint16_t len,
                                              const uint8_t *val);
-/** Trailer header (magic, size); sets s->info.total_size. */
+/** End of the protected TLV area: the required TLVs are there. */
+DUET_INTERNAL duet_err_t duet_img_check_tlv_end(duet_img_stream_t *s);
+/** Trailer header (magic, size); sets s->info.payload_offset and total_size. */
 DUET_INTERNAL duet_err_t duet_img_check_trailer_hdr(duet_img_stream_t *s, const uint8_t raw[4]);
 /** A complete trailer TLV. */
 DUET_INTERNAL duet_err_t duet_img_check_ttlv(void *stream, uint16_t type, uint16_t len,
                                              const uint8_t *val);
-/** After the whole image: key id/signature pairing, hash, signature. */
+/** After the trailer, before any payload byte: key id/signature pairing, head hash,
+ *  signature. */
+DUET_INTERNAL duet_err_t duet_img_check_auth(duet_img_stream_t *s);
+/** After the whole image: the payload's digest. */
 DUET_INTERNAL duet_err_t duet_img_check_final(duet_img_stream_t *s);
 
 #endif /* DUET_IMAGE_PRIV_H */

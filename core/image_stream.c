@@ -5,31 +5,40 @@
  * offset where that part ends:
  *
  *   FIXED   [0, 96)                    fixed header, collected in buf
- *   EXT     [96, hdr_size)             header extension, must be zero in format 1
+ *   EXT     [96, hdr_size)             header extension, must be zero in format 2
  *   SEGS    [hdr_size, +16*seg_count)  one 16-byte entry at a time, collected in buf
- *   TLV     protected TLV area         TLV walker
- *   PAYLOAD segment data               hashed only (no whole segment is ever buffered)
+ *   TLV     protected TLV area         TLV walker; end of the head (hash finished)
  *   TR_HDR  4-byte trailer header      collected in buf; gives the image size
- *   TR_TLV  trailer TLVs               TLV walker
+ *   TR_TLV  trailer TLVs               TLV walker; at its end hash and signature of the
+ *                                      head are checked: AUTHENTICATED
+ *   PAYLOAD segment data               hashed only (no whole segment is ever buffered)
  *   DONE    any further byte is DUET_ERR_IMG_TRAILING_DATA
  *
  * Every check fires at a fixed byte position (the end of the field or part it needs),
  * never at a chunk boundary, so any chunking of the same bytes gives the same result.
- * The rules themselves live in image_check.c. Must not change: that property.
+ * Everything but the payload's digest and length is decided before the first payload
+ * byte, which is what lets an OTA receiver write nothing until then.
+ * The rules themselves live in image_check.c. Must not change: those properties.
  */
 #include <string.h>
 
 #include "image_priv.h"
 
-enum { P_FIXED, P_EXT, P_SEGS, P_TLV, P_PAYLOAD, P_TR_HDR, P_TR_TLV, P_DONE };
+enum { P_FIXED, P_EXT, P_SEGS, P_TLV, P_TR_HDR, P_TR_TLV, P_PAYLOAD, P_DONE };
+
+static void free_hashes(duet_img_stream_t *s)
+{
+    if (s->sha_live)
+        duet_crypto_sha256_free(&s->sha);
+    if (s->psha_live)
+        duet_crypto_sha256_free(&s->psha);
+    s->sha_live = s->psha_live = false;
+}
 
 static duet_err_t fail(duet_img_stream_t *s, duet_err_t e)
 {
     s->err = e;
-    if (s->sha_live) {
-        duet_crypto_sha256_free(&s->sha);
-        s->sha_live = false;
-    }
+    free_hashes(s);
     return e;
 }
 
@@ -63,30 +72,29 @@ static duet_err_t end_part(duet_img_stream_t *s)
 {
     duet_img_info_t *in = &s->info;
     switch (s->phase) {
-    case P_FIXED:
+    case P_FIXED: {
         duet_img_hdr_decode(s->buf, &in->hdr);
         DUET_TRY(duet_img_check_hdr(&in->hdr, s->pol));
-        DUET_TRY(duet_img_layout(&in->hdr, &in->payload_offset, &in->protected_size));
+        uint32_t body;
+        DUET_TRY(duet_img_layout(&in->hdr, &in->protected_size, &body));
         s->phase = P_EXT;
         s->part_end = in->hdr.ih_hdr_size;
         return DUET_OK;
+    }
     case P_EXT:
         s->phase = P_SEGS;
-        s->part_end = in->payload_offset - in->hdr.ih_tlv_size;
+        s->part_end = in->protected_size - in->hdr.ih_tlv_size;
         s->buf_len = 0;
         return DUET_OK;
     case P_SEGS:
         DUET_TRY(duet_img_check_table(in, s->pol, s->file_cursor));
         s->table_ok = true;
         s->phase = P_TLV;
-        s->part_end = in->payload_offset;
+        s->part_end = in->protected_size;
         duet_img_tlv_begin(&s->tlv, in->hdr.ih_tlv_size);
         return DUET_OK;
     case P_TLV:
-        s->phase = P_PAYLOAD;
-        s->part_end = in->protected_size;
-        return DUET_OK;
-    case P_PAYLOAD:
+        DUET_TRY(duet_img_check_tlv_end(s));
         s->sha_live = false;
         DUET_TRY(duet_crypto_sha256_finish(&s->sha, in->sha256));
         s->phase = P_TR_HDR;
@@ -96,10 +104,20 @@ static duet_err_t end_part(duet_img_stream_t *s)
     case P_TR_HDR:
         DUET_TRY(duet_img_check_trailer_hdr(s, s->buf));
         s->phase = P_TR_TLV;
-        s->part_end = in->total_size;
-        duet_img_tlv_begin(&s->tlv, in->total_size - in->protected_size - 4u);
+        s->part_end = in->payload_offset;
+        duet_img_tlv_begin(&s->tlv, in->payload_offset - in->protected_size - 4u);
         return DUET_OK;
-    default: /* P_TR_TLV */
+    case P_TR_TLV:
+        DUET_TRY(duet_img_check_auth(s));
+        DUET_TRY(duet_crypto_sha256_init(&s->psha));
+        s->psha_live = true;
+        s->authenticated = true;
+        s->phase = P_PAYLOAD;
+        s->part_end = in->total_size;
+        return DUET_OK;
+    default: /* P_PAYLOAD */
+        s->psha_live = false;
+        DUET_TRY(duet_crypto_sha256_finish(&s->psha, s->payload_got));
         s->phase = P_DONE;
         return DUET_OK;
     }
@@ -139,14 +157,14 @@ static duet_err_t consume(duet_img_stream_t *s, const uint8_t *p, size_t n, size
         return DUET_OK;
     case P_TLV:
         return duet_img_tlv_feed(&s->tlv, p, n, used, duet_img_check_ptlv, s);
-    case P_PAYLOAD:
-        return DUET_OK;
     case P_TR_HDR:
         memcpy(s->buf + s->buf_len, p, n);
         s->buf_len = (uint8_t)(s->buf_len + n);
         return DUET_OK;
-    default: /* P_TR_TLV */
+    case P_TR_TLV:
         return duet_img_tlv_feed(&s->tlv, p, n, used, duet_img_check_ttlv, s);
+    default: /* P_PAYLOAD */
+        return duet_crypto_sha256_update(&s->psha, p, n);
     }
 }
 
@@ -173,9 +191,8 @@ duet_err_t duet_img_stream_feed(duet_img_stream_t *s, const void *data, size_t l
         if (n > len)
             n = len;
         duet_err_t e = consume(s, p, n, &used);
-        if (s->phase <= P_PAYLOAD && e == DUET_OK) {
-            e = duet_crypto_sha256_update(&s->sha, p, used);
-        }
+        if (s->phase <= P_TLV && e == DUET_OK)
+            e = duet_crypto_sha256_update(&s->sha, p, used); /* the head */
         if (e != DUET_OK)
             return fail(s, e);
         s->off += (uint32_t)used;
@@ -205,6 +222,11 @@ const duet_img_info_t *duet_img_stream_peek(const duet_img_stream_t *s)
     return s && s->table_ok ? &s->info : NULL;
 }
 
+bool duet_img_stream_authenticated(const duet_img_stream_t *s)
+{
+    return s != NULL && s->err == DUET_OK && s->authenticated;
+}
+
 uint32_t duet_img_stream_needed(const duet_img_stream_t *s)
 {
     if (s == NULL || s->err != DUET_OK || s->phase == P_DONE)
@@ -217,9 +239,7 @@ void duet_img_stream_free(duet_img_stream_t *s)
 {
     if (s == NULL)
         return;
-    if (s->sha_live)
-        duet_crypto_sha256_free(&s->sha);
-    s->sha_live = false;
+    free_hashes(s);
     if (s->err == DUET_OK)
         s->err = DUET_ERR_STATE; /* freed: later calls fail instead of using stale state */
 }

@@ -1,10 +1,11 @@
 /*
  * image_write.c - image writer (host tools and tests): a description in, image bytes out.
  *
- * Layout produced (docs/image-format.md): 96-byte header, segment table, protected TLVs
- * (NAME, BUILD_TIME, GIT, then extra_tlvs as given), payload = the data of every non-BSS
- * segment in table order, back to back, then a trailer holding the SHA-256 only
- * (duet_img_sign adds key id and signature).
+ * Layout produced (docs/image-format.md, format 2): 96-byte header, segment table,
+ * protected TLVs (PAYLOAD_SHA256, NAME, BUILD_TIME, GIT, then extra_tlvs as given), a
+ * trailer holding the SHA-256 of that head only (duet_img_sign adds key id and
+ * signature), then the payload = the data of every non-BSS segment in table order,
+ * back to back.
  * The writer encodes and does not judge: the verifier is the only gate, and tests build
  * broken images with this very code. Must not change: the order above (the golden example
  * in tests/image/ and the doc's hex dump depend on it).
@@ -42,6 +43,8 @@ static duet_err_t measure(const duet_img_desc_t *d, uint32_t *tlv_size, uint32_t
         (d->extra_tlvs_len && d->extra_tlvs == NULL))
         return DUET_ERR_INVAL;
     uint64_t t = d->extra_tlvs_len, p = 0;
+    if (!d->no_payload_sha)
+        t += duet_img_tlv_size(DUET_IMG_HASH_LEN);
     if (d->name)
         t += duet_img_tlv_size((uint32_t)opt_len(d->name));
     if (d->build_time)
@@ -62,8 +65,10 @@ static duet_err_t measure(const duet_img_desc_t *d, uint32_t *tlv_size, uint32_t
     return DUET_OK;
 }
 
-static uint8_t *put_tlvs(uint8_t *w, const duet_img_desc_t *d)
+static uint8_t *put_tlvs(uint8_t *w, const duet_img_desc_t *d, const uint8_t *payload_sha)
 {
+    if (!d->no_payload_sha)
+        w += duet_img_tlv_put(w, DUET_TLV_PAYLOAD_SHA256, payload_sha, DUET_IMG_HASH_LEN);
     if (d->name)
         w += duet_img_tlv_put(w, DUET_TLV_NAME, d->name, (uint16_t)strlen(d->name));
     if (d->build_time) {
@@ -113,9 +118,10 @@ duet_err_t duet_img_write(const duet_img_desc_t *d, uint8_t **out, size_t *out_l
     h.ih_shm_base = d->shm_base;
     h.ih_shm_size = d->shm_size;
 
-    uint32_t pay_off, prot_end;
-    DUET_TRY(duet_img_layout(&h, &pay_off, &prot_end));
-    size_t total = (size_t)prot_end + duet_img_trailer_len(false);
+    uint32_t head_end, body;
+    DUET_TRY(duet_img_layout(&h, &head_end, &body));
+    uint32_t tr = duet_img_trailer_len(false), pay_off = head_end + tr;
+    size_t total = (size_t)body + tr;
     uint8_t *img = malloc(total);
     if (img == NULL)
         return DUET_ERR_NOMEM;
@@ -133,15 +139,17 @@ duet_err_t duet_img_write(const duet_img_desc_t *d, uint8_t **out, size_t *out_l
         }
         duet_img_seg_encode(&s, w);
     }
-    put_tlvs(w, d);
-
-    uint8_t sha[DUET_IMG_HASH_LEN];
-    duet_err_t e = duet_crypto_sha256(img, prot_end, sha);
+    uint8_t psha[DUET_IMG_HASH_LEN], sha[DUET_IMG_HASH_LEN];
+    duet_err_t e = duet_crypto_sha256(img + pay_off, payload, psha);
+    if (e == DUET_OK) {
+        put_tlvs(w, d, psha);
+        e = duet_crypto_sha256(img, head_end, sha);
+    }
     if (e != DUET_OK) {
         free(img);
         return e;
     }
-    duet_img_put_trailer(img + prot_end, sha, NULL, NULL);
+    duet_img_put_trailer(img + head_end, sha, NULL, NULL);
     *out = img;
     *out_len = total;
     return DUET_OK;

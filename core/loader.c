@@ -3,10 +3,11 @@
  *
  * TOCTOU: verification (duet_img_verify_reader: hash + signature + policy) and the copy
  * both read flash, and flash may change in between (a concurrent writer, a bad block,
- * a malicious external flash). So the copy pass reads the protected range [0,
- * protected_size) once more, in order, hashing every byte it reads and copying the
+ * a malicious external flash). So the copy pass reads the payload [payload_offset,
+ * total_size) once more, in order, hashing every byte it reads and copying the
  * segment bytes out of that same buffer. Only if this second digest equals the
- * verified (signed) one does the caller release core 1; otherwise the load fails with
+ * verified one (the PAYLOAD_SHA256 of the signed head) does the caller release core 1;
+ * otherwise the load fails with
  * DUET_ERR_IMG_BAD_HASH and core 1 stays stopped. Addresses and sizes always come from
  * the verified info (never re-parsed from flash), so a changed header cannot redirect
  * a write outside the verified window either; the worst a mismatch leaves behind is
@@ -50,7 +51,7 @@ duet_err_t loader_verify_slot(int slot, const duet_img_policy_t *pol, duet_img_i
  * output, but a wrong assumption here would mean an out-of-range core-1 write). */
 static duet_err_t check_layout(const duet_img_info_t *info, uint32_t slot_size)
 {
-    if (info->protected_size > slot_size || info->payload_offset > info->protected_size ||
+    if (info->total_size > slot_size || info->payload_offset > info->total_size ||
         info->payload_offset % 4u != 0 || info->hdr.ih_seg_count > DUET_IMG_MAX_SEGS)
         return DUET_ERR_IMG_BAD_ALIGN;
     for (unsigned i = 0; i < info->hdr.ih_seg_count; i++) {
@@ -60,7 +61,7 @@ static duet_err_t check_layout(const duet_img_info_t *info, uint32_t slot_size)
         uint64_t fe = (uint64_t)info->payload_offset + g->is_offset + g->is_size;
         if (g->is_offset % 4u != 0 || g->is_size % 4u != 0 || g->is_addr % 4u != 0)
             return DUET_ERR_IMG_BAD_ALIGN;
-        if (fe > info->protected_size)
+        if (fe > info->total_size)
             return DUET_ERR_IMG_SEG_FILE_RANGE;
     }
     return DUET_OK;
@@ -69,7 +70,7 @@ static duet_err_t check_layout(const duet_img_info_t *info, uint32_t slot_size)
 static duet_err_t copy_pass(duet_area_t area, const duet_img_info_t *info, duet_sha256_t *h)
 {
     uint8_t buf[CHUNK];
-    uint32_t pos = 0, end = info->protected_size;
+    uint32_t pos = info->payload_offset, end = info->total_size;
     unsigned n = info->hdr.ih_seg_count;
     while (pos < end) {
         uint32_t next = end - pos > CHUNK ? pos + CHUNK : end;
@@ -116,7 +117,7 @@ duet_err_t loader_copy_slot(int slot, const duet_img_info_t *info)
     }
     uint8_t digest[DUET_CRYPTO_SHA256_LEN];
     DUET_TRY(duet_crypto_sha256_finish(&h, digest));
-    if (memcmp(digest, info->sha256, sizeof(digest)) != 0)
+    if (memcmp(digest, info->payload_sha256, sizeof(digest)) != 0)
         return DUET_ERR_IMG_BAD_HASH; /* flash changed since verification */
     for (unsigned i = 0; i < info->hdr.ih_seg_count; i++) {
         const duet_img_seg_t *g = &info->segs[i];

@@ -4,16 +4,19 @@
  *   begin   claim the inactive slot (one session per supervisor: DUET_ERR_BUSY); checks
  *           the announced size. Nothing is erased yet.
  *   write   feed the streaming verifier FIRST, then program flash: a chunk the verifier
- *           already refused is never written. The head of the image (header + segment
- *           table, at most DUET_OTA_HEAD_MAX bytes) is held in RAM until the verifier
- *           has accepted it, and blocks are erased just before the write pointer enters
- *           them (no multi-second erase of the whole slot up front), so an upload
- *           refused by its header or table (bad magic, wrong chip/ABI, downgrade, too
- *           big, window, overlap, entry, stack) is refused before anything is erased,
- *           however its bytes were chunked, and the inactive slot keeps its old image
- *           (still a rollback target). Only refusals found later (TLVs, hash,
- *           signature, truncation) cost the old content of the inactive slot; it is
- *           never selectable meanwhile (the journal is not touched).
+ *           already refused is never written. The head of the image (header, segment
+ *           table, TLVs, trailer: at most DUET_OTA_HEAD_MAX bytes) is held in RAM until
+ *           the verifier has authenticated it (format 2: the signed head carries the
+ *           payload's digest), and blocks are erased just before the write pointer
+ *           enters them (no multi-second erase of the whole slot up front). So an upload
+ *           refused by anything in its head (bad magic, wrong chip/ABI, downgrade, too
+ *           big, window, overlap, TLVs, no or a forged signature, unknown key) is
+ *           refused before anything is erased, however its bytes were chunked, and the
+ *           inactive slot keeps its old image (still a rollback target). Only a payload
+ *           that does not match the signed digest, or a truncated one, costs the old
+ *           content: the journal marks the slot WRITING before the first erase and
+ *           EMPTY after such a refusal, so it is never shown or selected as the image
+ *           it was.
  *   finish  the verifier's end checks (hash, signature, counter, chip, window), then a
  *           read-back verification of the slot from flash (what will boot is what was
  *           checked, not what was received), then duet_sup_install(): the journal write
@@ -37,13 +40,24 @@ static void release(duet_ota_t *o)
         o->sup->ota_owner = NULL;
 }
 
+/* After a refusal or an abort: an untouched slot still holds its old image (verify it
+ * again); an erased one is journaled EMPTY instead of WRITING. */
+static void settle(duet_ota_t *o)
+{
+    if (o->sup == NULL)
+        return;
+    if (o->erased_to == 0)
+        sup_slots_reverify(o->sup, o->slot);
+    else
+        sup_slots_mark_empty(o->sup, o->slot);
+}
+
 static duet_err_t fail(duet_ota_t *o, duet_err_t e)
 {
     if (o->phase == DUET_OTA_ACTIVE)
         duet_img_stream_free(stream(o));
     release(o);
-    if (o->sup != NULL && o->erased_to == 0)
-        sup_slots_reverify(o->sup, o->slot); /* untouched: the old image is still there */
+    settle(o);
     o->phase = DUET_OTA_FAILED;
     o->err = e;
     duet_port_log(DUET_PLOG_WARN, "duet", "update refused after %u bytes: %s",
@@ -99,10 +113,13 @@ duet_err_t duet_ota_begin(duet_ota_t *o, duet_sup_t *s, uint32_t total_size)
 }
 
 /* Erase the blocks [off, off+len) reaches (just ahead of the write pointer), then
- * program the bytes. */
+ * program the bytes. Before the very first erase the journal says WRITING, so the
+ * slot never claims an image it no longer holds (not even after a power cut). */
 static duet_err_t program(duet_ota_t *o, uint32_t off, const void *data, size_t len)
 {
     uint32_t end = off + (uint32_t)len;
+    if (o->erased_to == 0 && end > 0)
+        DUET_TRY(sup_slots_mark_writing(o->sup, o->slot));
     while (o->erased_to < end) {
         uint32_t n = o->slot_size - o->erased_to < o->erase_size ? o->slot_size - o->erased_to
                                                                  : o->erase_size;
@@ -131,12 +148,12 @@ duet_err_t duet_ota_write(duet_ota_t *o, const void *data, size_t len)
     if (e != DUET_OK)
         return fail(o, e);
     if (o->erased_to == 0) {
-        /* Nothing on flash yet. Until the verifier has accepted header and segment
-         * table, keep the bytes in RAM: a refusal by header (magic, chip, ABI, counter,
-         * size, window) must not erase the slot's old image, whatever the chunking
-         * (a slow client may send the header one byte at a time). Before the table is
-         * complete at most DUET_OTA_HEAD_MAX bytes can have arrived. */
-        if (duet_img_stream_peek(stream(o)) == NULL) {
+        /* Nothing on flash yet. Until the verifier has authenticated the head, keep
+         * the bytes in RAM: a refusal by header, table, TLVs or signature must not
+         * erase the slot's old image, whatever the chunking (a slow client may send
+         * the head one byte at a time). Before the head is complete at most
+         * DUET_OTA_HEAD_MAX bytes can have arrived. */
+        if (!duet_img_stream_authenticated(stream(o))) {
             if (len > sizeof(o->head) - o->received)
                 return fail(o, DUET_ERR_IMG_BAD_HDR_SIZE); /* unreachable: see above */
             memcpy(o->head + o->received, data, len);
@@ -202,8 +219,8 @@ void duet_ota_abort(duet_ota_t *o)
     if (was_active)
         duet_img_stream_free(stream(o));
     release(o);
-    if (was_active && o->sup != NULL && o->erased_to == 0)
-        sup_slots_reverify(o->sup, o->slot);
+    if (was_active)
+        settle(o);
     o->phase = DUET_OTA_IDLE;
     o->err = DUET_OK;
 }

@@ -66,8 +66,8 @@ static bool decode(const uint8_t b[REC_SIZE], duet_slot_rec_t *r)
     r->sr_boots[0] = get32(b + 16);
     r->sr_boots[1] = get32(b + 20);
     r->sr_crc = get32(b + 28);
-    if (r->sr_active >= DUET_SLOT_COUNT || r->sr_status[0] > DUET_SLOT_BAD ||
-        r->sr_status[1] > DUET_SLOT_BAD)
+    if (r->sr_active >= DUET_SLOT_COUNT || r->sr_status[0] > DUET_SLOT_STATUS_MAX ||
+        r->sr_status[1] > DUET_SLOT_STATUS_MAX)
         return false;
     return true;
 }
@@ -121,8 +121,8 @@ duet_err_t duet_slot_load(duet_slot_rec_t *rec, bool *fresh)
 
 duet_err_t duet_slot_store(duet_slot_rec_t *rec)
 {
-    if (rec == NULL || rec->sr_active >= DUET_SLOT_COUNT || rec->sr_status[0] > DUET_SLOT_BAD ||
-        rec->sr_status[1] > DUET_SLOT_BAD)
+    if (rec == NULL || rec->sr_active >= DUET_SLOT_COUNT ||
+        rec->sr_status[0] > DUET_SLOT_STATUS_MAX || rec->sr_status[1] > DUET_SLOT_STATUS_MAX)
         return DUET_ERR_INVAL;
     uint32_t erase;
     DUET_TRY(geometry(&erase));

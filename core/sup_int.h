@@ -78,6 +78,12 @@ DUET_INTERNAL bool sup_slots_is_target(duet_sup_t *s, int slot);
 /* Verify one slot again (e.g. after an OTA session that did not touch it). */
 DUET_INTERNAL void sup_slots_reverify(duet_sup_t *s, int slot);
 DUET_INTERNAL duet_err_t sup_slots_store(duet_sup_t *s, const duet_slot_rec_t *next);
+/** An upload is about to erase 'slot': journal it as WRITING first (never the running
+ *  or active slot). Error = journal not written: do not erase. */
+DUET_INTERNAL duet_err_t sup_slots_mark_writing(duet_sup_t *s, int slot);
+/** A refused or aborted upload had erased 'slot': journal it EMPTY (best effort; it
+ *  stays WRITING if this store fails, which is just as unbootable). */
+DUET_INTERNAL void sup_slots_mark_empty(duet_sup_t *s, int slot);
 
 /* ---- sup_health.c ---- */
 DUET_INTERNAL void sup_health_reset(duet_sup_t *s, uint64_t now);

@@ -107,6 +107,29 @@ static bool verify(duet_sup_t *s, int slot)
     return ok;
 }
 
+duet_err_t sup_slots_mark_writing(duet_sup_t *s, int slot)
+{
+    if (!valid_slot(slot) || slot == s->running_slot)
+        return DUET_ERR_STATE;
+    duet_slot_rec_t next = s->rec;
+    next.sr_magic = DUET_SLOT_MAGIC;
+    next.sr_status[slot] = DUET_SLOT_WRITING;
+    next.sr_boots[slot] = 0;
+    DUET_TRY(sup_slots_store(s, &next));
+    s->slot_valid[slot] = false;
+    duet_port_log(DUET_PLOG_INFO, "duet", "slot %c: WRITING (old image being erased)", 'A' + slot);
+    return DUET_OK;
+}
+
+void sup_slots_mark_empty(duet_sup_t *s, int slot)
+{
+    if (!valid_slot(slot) || s->rec.sr_status[slot] != DUET_SLOT_WRITING)
+        return;
+    duet_slot_rec_t next = s->rec;
+    next.sr_status[slot] = DUET_SLOT_EMPTY;
+    (void)sup_slots_store(s, &next); /* logs its own failure */
+}
+
 void sup_slots_reverify(duet_sup_t *s, int slot)
 {
     if (valid_slot(slot))

@@ -279,8 +279,12 @@ sc_ota() {
         # signatures: none, an untrusted key, and the trusted key's id with a broken signature
         cp "$OUT/host/images/counter_v2.esp32s3.img" "$bad/unsigned.img"
         "$DUET" sign --key "$OUT/keys/forger.pem" "$img" -o "$bad/untrusted-key.img" >/dev/null
-        python3 -c 'import sys;d=bytearray(open(sys.argv[1],"rb").read());d[-1]^=1;open(sys.argv[2],"wb").write(d)' \
-            "$img" "$bad/forged-signature.img"
+        # format 2: the trailer (signature last in it) sits between head and payload
+        python3 -c 'import sys,struct
+d=bytearray(open(sys.argv[1],"rb").read())
+hdr,=struct.unpack_from("<H",d,6);segs=d[30];tlv,=struct.unpack_from("<I",d,40)
+head=hdr+16*segs+tlv;tr,=struct.unpack_from("<H",d,head+2)
+d[head+tr-1]^=1;open(sys.argv[2],"wb").write(d)' "$img" "$bad/forged-signature.img"
         refuse no-token "$img"
         refuse wrong-token --token wrong-token "$img"
         refuse unsigned --token "$TOKEN" "$bad/unsigned.img"

@@ -1,23 +1,29 @@
 /*
- * duet/image.h - the duet program image format, version 1 (on-flash and on-wire).
+ * duet/image.h - the duet program image format, version 2 (on-flash and on-wire).
  *
  * All multi-byte fields are little-endian. The structs below ARE the specification
  * (docs/image-format.md explains them in prose); sizes and offsets are enforced with
  * _Static_assert so a change that breaks the format fails to compile.
  *
  *   +--------------------------------+ 0
- *   | duet_img_hdr_t (96 B)          |  ih_hdr_size = 96 for format 1
+ *   | duet_img_hdr_t (96 B)          |  ih_hdr_size = 96 for format 2
  *   +--------------------------------+ ih_hdr_size
  *   | duet_img_seg_t[ih_seg_count]   |  16 B each
  *   +--------------------------------+
- *   | protected TLV area             |  ih_tlv_size bytes, 4-aligned TLVs
- *   +--------------------------------+ payload start (= protected header end)
- *   | segment data                   |  ih_payload_size bytes; seg file offsets are
- *   |                                |  relative to the payload start
- *   +--------------------------------+ protected end = SHA-256 covers [0, here)
+ *   | protected TLV area             |  ih_tlv_size bytes, 4-aligned TLVs; holds the
+ *   |                                |  PAYLOAD_SHA256 of the segment data
+ *   +--------------------------------+ head end = SHA-256 (and signature) cover [0, here)
  *   | trailer: duet_img_trailer_t    |  unprotected: SHA-256, key id, signature
  *   |          + TLVs                |
- *   +--------------------------------+ end of image (tr_size bytes after protected end)
+ *   +--------------------------------+ payload start = head end + tr_size
+ *   | segment data                   |  ih_payload_size bytes; seg file offsets are
+ *   |                                |  relative to the payload start
+ *   +--------------------------------+ end of image
+ *
+ * Format 2 puts the signed head (which commits to the payload by its digest) before the
+ * payload, so a receiver authenticates an upload before it writes any flash: a forged
+ * or unsigned upload is refused with the slot's old image intact. Format 1 (trailer
+ * after the payload) is refused with DUET_ERR_IMG_BAD_VERSION (docs/image-format.md).
  *
  * Readers must treat every field as hostile input: the verifier (duet_img_verify*)
  * checks all of them against a caller-given memory window before anything is loaded.
@@ -36,7 +42,7 @@ extern "C" {
 #endif
 
 #define DUET_IMG_MAGIC 0x54455544u /* "DUET" read as bytes 'D','U','E','T' */
-#define DUET_IMG_FORMAT 1u
+#define DUET_IMG_FORMAT 2u
 #define DUET_IMG_HDR_SIZE 96u
 #define DUET_IMG_SEG_SIZE 16u
 #define DUET_IMG_MAX_SEGS 16u
@@ -50,6 +56,12 @@ extern "C" {
 #define DUET_IMG_HDR_MAX 256u       /* largest ih_hdr_size accepted */
 #define DUET_IMG_TRAILER_MIN 40u    /* trailer header + SHA256 TLV (4 + 4 + 32) */
 #define DUET_IMG_TRAILER_MAX 1024u  /* largest tr_size accepted */
+#define DUET_IMG_TLV_MAX 1024u      /* largest ih_tlv_size: bounds the head a receiver holds */
+/* Largest head (header, table, TLV area, trailer): what a receiver buffers before the
+ * signature is checked. */
+#define DUET_IMG_HEAD_MAX                                                                    \
+    (DUET_IMG_HDR_MAX + DUET_IMG_MAX_SEGS * DUET_IMG_SEG_SIZE + DUET_IMG_TLV_MAX +           \
+     DUET_IMG_TRAILER_MAX)
 #define DUET_IMG_NAME_MAX 31u       /* longest DUET_TLV_NAME value */
 #define DUET_IMG_STACK_ALIGN 16u    /* ih_stack_top and ih_stack_size */
 #define DUET_IMG_VECTORS_ALIGN 1024u/* ih_vectors (Xtensa VECBASE alignment) */
@@ -124,16 +136,17 @@ enum {
     DUET_TLV_NAME = 0x0001,      /* program name, UTF-8, no NUL */
     DUET_TLV_BUILD_TIME = 0x0002,/* u64 seconds since 1970 */
     DUET_TLV_GIT = 0x0003,       /* free-form source revision */
+    DUET_TLV_PAYLOAD_SHA256 = 0x0004, /* 32 bytes over the segment data; required */
 };
 /* Trailer TLV types (0x01xx). */
 enum {
-    DUET_TLV_SHA256 = 0x0101,    /* 32 bytes over [0, protected end) */
+    DUET_TLV_SHA256 = 0x0101,    /* 32 bytes over the head [0, head end) */
     DUET_TLV_KEY_ID = 0x0102,    /* DUET_IMG_KEY_ID_LEN bytes */
     DUET_TLV_ECDSA_P256 = 0x0103,/* DUET_IMG_SIG_LEN bytes, signs the SHA-256 */
 };
 #define DUET_TLV_CRITICAL 0x8000u
 
-/** Trailer header, at the protected end. tr_size counts itself and all its TLVs. */
+/** Trailer header, at the head end. tr_size counts itself and all its TLVs. */
 typedef struct {
     uint16_t tr_magic; /* DUET_IMG_TRAILER_MAGIC */
     uint16_t tr_size;  /* bytes of trailer including this header */
@@ -190,9 +203,10 @@ typedef struct {
     duet_img_hdr_t hdr;                    /* host-endian copy */
     duet_img_seg_t segs[DUET_IMG_MAX_SEGS];/* host-endian copies */
     uint32_t payload_offset;               /* image offset of the payload */
-    uint32_t protected_size;               /* bytes covered by the hash */
+    uint32_t protected_size;               /* head bytes covered by hash and signature */
     uint32_t total_size;                   /* whole image incl. trailer */
-    uint8_t sha256[DUET_IMG_HASH_LEN];
+    uint8_t sha256[DUET_IMG_HASH_LEN];     /* of the head: identifies the image */
+    uint8_t payload_sha256[DUET_IMG_HASH_LEN]; /* PAYLOAD_SHA256 TLV (verified) */
     bool signed_ok;                        /* a trusted signature verified */
     uint8_t key_id[DUET_IMG_KEY_ID_LEN];
     char name[32];                         /* DUET_TLV_NAME, NUL-terminated, or "" */
@@ -224,6 +238,10 @@ duet_err_t duet_img_stream_feed(duet_img_stream_t *s, const void *data, size_t l
 duet_err_t duet_img_stream_finish(duet_img_stream_t *s, duet_img_info_t *info);
 /** Headers parsed so far (valid once header and segment table have been fed), or NULL. */
 const duet_img_info_t *duet_img_stream_peek(const duet_img_stream_t *s);
+/** True once the whole head (header, table, TLVs, trailer) passed every check,
+ *  signature included: from here on only the payload (digest and length) can fail.
+ *  A receiver writes nothing before this. */
+bool duet_img_stream_authenticated(const duet_img_stream_t *s);
 /** Bytes the verifier wants before it can decide more: up to the end of the current
  *  part (header, segment table, TLV area, payload, trailer). 0 once the whole image has
  *  been fed (the image size is known from then) or after an error. */
@@ -266,9 +284,11 @@ typedef struct {
     const char *git;           /* NULL = no GIT TLV */
     const void *extra_tlvs;    /* raw TLV bytes appended to the area as given (tests, */
     uint32_t extra_tlvs_len;   /* future types); must be a multiple of 4 */
+    bool no_payload_sha;       /* tests: leave out the (required) PAYLOAD_SHA256 TLV */
 } duet_img_desc_t;
 
-/** Build an unsigned image (header, segments, TLVs, payload, trailer with SHA-256).
+/** Build an unsigned image (header, segments, TLVs incl. PAYLOAD_SHA256, trailer with
+ *  SHA-256, payload).
  *  The writer encodes what it is given and does not judge it (run a verifier for that),
  *  so tests can build broken images. Segment file offsets are assigned in table order.
  *  *out is malloc'd; caller frees.

@@ -41,8 +41,10 @@ struct duet_img_stream {
     duet_err_t err;               /* sticky: first error, returned by every later call */
     uint8_t phase;                /* part of the image being received (image_stream.c) */
     bool sha_live;                /* sha holds state that must be freed */
+    bool psha_live;               /* psha holds state that must be freed */
+    bool authenticated;           /* head (signature included) verified */
     bool table_ok;                /* header + segment table verified: peek is valid */
-    bool have_sha, have_key_id, have_sig, have_name, have_time, have_git;
+    bool have_sha, have_key_id, have_sig, have_name, have_time, have_git, have_payload_sha;
     uint32_t off;                        /* image bytes consumed */
     uint32_t part_end;                   /* image offset where the current part ends */
     uint32_t file_cursor;                /* next expected segment file offset in the payload */
@@ -52,7 +54,9 @@ struct duet_img_stream {
     uint8_t sha_want[DUET_IMG_HASH_LEN]; /* from the SHA256 TLV */
     uint8_t sig[DUET_IMG_SIG_LEN];       /* from the ECDSA_P256 TLV */
     uint8_t pol_key_ids[DUET_POLICY_MAX_KEYS][DUET_IMG_KEY_ID_LEN];
-    duet_sha256_t sha; /* over [0, protected end) */
+    duet_sha256_t sha;  /* over the head [0, head end) */
+    duet_sha256_t psha; /* over the payload */
+    uint8_t payload_got[DUET_IMG_HASH_LEN];
     duet_img_tlv_walk_t tlv;
     duet_img_info_t info; /* filled as the parts arrive */
 };

@@ -22,10 +22,11 @@ extern "C" {
 /* DUET_CONFIG: bytes reserved for the streaming verifier's context
  * (duet_img_stream_ctx_size() must fit; begin() returns DUET_ERR_NOMEM otherwise). */
 #define DUET_OTA_STREAM_CTX_MAX 4096u
-/* Largest image head before the verifier has judged header + segment table (the
- * biggest header plus the biggest table): write() holds these bytes in RAM, so a
- * refusal by header or table never erases anything, however the bytes are chunked. */
-#define DUET_OTA_HEAD_MAX (DUET_IMG_HDR_MAX + DUET_IMG_MAX_SEGS * DUET_IMG_SEG_SIZE)
+/* Largest image head (header, table, TLV area, trailer; format 2): write() holds these
+ * bytes in RAM until the verifier has authenticated them (signature included), so a
+ * refusal by anything but the payload never erases anything, however the bytes are
+ * chunked. */
+#define DUET_OTA_HEAD_MAX DUET_IMG_HEAD_MAX
 
 typedef enum {
     DUET_OTA_IDLE = 0,   /* no session (zero-initialised) */

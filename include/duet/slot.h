@@ -10,6 +10,10 @@
  * test/confirm/revert):
  *   EMPTY --upload verified--> PENDING --N healthy heartbeats--> CONFIRMED
  *   PENDING --crash loop--> BAD (supervisor reverts to the other CONFIRMED slot)
+ *   any --an upload's first erase--> WRITING --upload installed--> PENDING
+ *                                    WRITING --upload refused/aborted--> EMPTY
+ * WRITING is stored BEFORE the first erase, so a slot whose old image an upload began
+ * to destroy never reads as CONFIRMED; an upload killed mid-way leaves it WRITING.
  */
 #ifndef DUET_SLOT_H
 #define DUET_SLOT_H
@@ -31,7 +35,9 @@ typedef enum {
     DUET_SLOT_PENDING = 1,   /* verified, on trial, not yet confirmed */
     DUET_SLOT_CONFIRMED = 2, /* ran healthy; a rollback target */
     DUET_SLOT_BAD = 3,       /* failed its trial or was superseded by a revert */
+    DUET_SLOT_WRITING = 4,   /* an upload erased it: old image gone, new one not installed */
 } duet_slot_status_t;
+#define DUET_SLOT_STATUS_MAX DUET_SLOT_WRITING
 
 /** On-flash record (32 B, little-endian). */
 typedef struct {

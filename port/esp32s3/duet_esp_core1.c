@@ -246,11 +246,12 @@ static duet_err_t linked_reload(const duet_img_info_t *img)
     const duet_img_info_t *li = &s_linked.info;
     if (memcmp(img->sha256, li->sha256, sizeof(li->sha256)) != 0)
         return DUET_ERR_STATE;
-    if (li->protected_size > s_linked.len || li->payload_offset > li->protected_size)
+    if (li->total_size > s_linked.len || li->payload_offset > li->total_size)
         return DUET_ERR_IMG_TRUNCATED;
-    uint8_t digest[DUET_CRYPTO_SHA256_LEN];
-    DUET_TRY(duet_crypto_sha256(s_linked.image, li->protected_size, digest));
-    if (memcmp(digest, li->sha256, sizeof(digest)) != 0)
+    uint8_t digest[DUET_CRYPTO_SHA256_LEN]; /* the payload, as its signed digest says */
+    DUET_TRY(duet_crypto_sha256(s_linked.image + li->payload_offset,
+                                li->total_size - li->payload_offset, digest));
+    if (memcmp(digest, li->payload_sha256, sizeof(digest)) != 0)
         return DUET_ERR_IMG_BAD_HASH;
     for (unsigned i = 0; i < li->hdr.ih_seg_count && i < DUET_IMG_MAX_SEGS; i++) {
         const duet_img_seg_t *g = &li->segs[i];
@@ -262,7 +263,7 @@ static duet_err_t linked_reload(const duet_img_info_t *img)
         case DUET_SEG_RODATA:
         case DUET_SEG_DATA: {
             uint32_t at = li->payload_offset + g->is_offset;
-            if (at < li->payload_offset || at > li->protected_size || g->is_size > li->protected_size - at)
+            if (at < li->payload_offset || at > li->total_size || g->is_size > li->total_size - at)
                 return DUET_ERR_IMG_SEG_FILE_RANGE;
             DUET_TRY(duet_port_core1_write(g->is_addr, s_linked.image + at, g->is_size));
             break;

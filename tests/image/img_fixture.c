@@ -171,22 +171,45 @@ uint32_t fx_get32(const uint8_t *img, size_t off)
 uint32_t fx_prot_end(const uint8_t *img)
 {
     uint32_t hdr = img[6] | (uint32_t)img[7] << 8;
-    return hdr + 16u * img[30] + fx_get32(img, 40) + fx_get32(img, 44);
+    return hdr + 16u * img[30] + fx_get32(img, 40);
+}
+
+/* Format 2: the payload is the image's last ih_payload_size bytes. */
+static size_t payload_off(const uint8_t *img, size_t len)
+{
+    uint32_t pay = fx_get32(img, 44);
+    assert_true(pay <= len);
+    return len - pay;
 }
 
 void fx_set_trailer(uint8_t **img, size_t *len, const uint8_t *tr, size_t n)
 {
     uint32_t pe = fx_prot_end(*img);
-    uint8_t *m = realloc(*img, pe + n);
+    size_t po = payload_off(*img, *len), pay = *len - po;
+    uint8_t *m = malloc(pe + n + pay);
     assert_non_null(m);
+    memcpy(m, *img, pe);
     memcpy(m + pe, tr, n);
+    memcpy(m + pe + n, *img + po, pay);
+    free(*img);
     *img = m;
-    *len = pe + n;
+    *len = pe + n + pay;
 }
 
 void fx_rehash(uint8_t *img, size_t len)
 {
     uint32_t pe = fx_prot_end(img);
+    /* PAYLOAD_SHA256 in the protected TLV area (walked), then the head's SHA256. */
+    uint32_t hdr = img[6] | (uint32_t)img[7] << 8;
+    for (uint32_t t = hdr + 16u * img[30]; t + 4 <= pe;) {
+        uint16_t type = (uint16_t)(img[t] | img[t + 1] << 8), l = (uint16_t)(img[t + 2] | img[t + 3] << 8);
+        if (type == DUET_TLV_PAYLOAD_SHA256 && l == 32) {
+            size_t po = payload_off(img, len);
+            assert_int_equal(duet_crypto_sha256(img + po, len - po, img + t + 4), DUET_OK);
+            break;
+        }
+        t += 4u + ((l + 3u) & ~3u);
+    }
     assert_true(pe + 8 + 32 <= len);
     assert_int_equal(fx_get32(img, pe + 4) & 0xFFFF, DUET_TLV_SHA256);
     assert_int_equal(duet_crypto_sha256(img, pe, img + pe + 8), DUET_OK);

@@ -51,10 +51,11 @@ void fx_put16(uint8_t *img, size_t off, uint16_t v);
 void fx_put32(uint8_t *img, size_t off, uint32_t v);
 uint32_t fx_get32(const uint8_t *img, size_t off);
 #define FX_SEG(i) (96u + 16u * (i)) /* offset of segment entry i (hdr_size 96) */
+/* End of the head (header, table, TLVs) = where the trailer starts (format 2). */
 uint32_t fx_prot_end(const uint8_t *img);
-/* Replace the trailer of an image by the given bytes (reallocates). */
+/* Replace the trailer of an image by the given bytes (reallocates; the payload moves). */
 void fx_set_trailer(uint8_t **img, size_t *len, const uint8_t *tr, size_t n);
-/* Recompute the SHA-256 of an unsigned image after patching protected bytes. */
+/* Recompute PAYLOAD_SHA256 and the head's SHA-256 of an unsigned image after patching. */
 void fx_rehash(uint8_t *img, size_t len);
 
 /* All verifiers must agree; returns their result. info may be NULL. */

@@ -24,9 +24,10 @@ static void make(signed_t *s)
     s->pol.require_signature = true;
     s->img = fx_build_signed(&f, &s->len, "keys/test_key.pem");
     s->pe = fx_prot_end(s->img);
-    s->pay = s->pe - fx_get32(s->img, 44);
-    /* Trailer layout written by duet_img_sign: hdr, SHA256, KEY_ID, ECDSA_P256. */
-    assert_int_equal(s->len, s->pe + 4 + 36 + 12 + 68);
+    /* Trailer layout written by duet_img_sign: hdr, SHA256, KEY_ID, ECDSA_P256; then
+     * the payload (format 2). */
+    s->pay = s->pe + 4 + 36 + 12 + 68;
+    assert_int_equal(s->len, s->pay + fx_get32(s->img, 44));
     assert_err(fx_verify_all(s->img, s->len, &s->pol, NULL), DUET_OK);
 }
 
@@ -35,8 +36,8 @@ static duet_err_t expected_for(const signed_t *s, size_t off)
 {
     if (off < 4)
         return DUET_ERR_IMG_BAD_MAGIC;
-    if (off >= s->pay && off < s->pe)
-        return DUET_ERR_IMG_BAD_HASH; /* payload: only the hash can tell */
+    if (off >= s->pay)
+        return DUET_ERR_IMG_BAD_HASH; /* payload: only its signed digest can tell */
     if (off >= s->pe + 8 && off < s->pe + 40)
         return DUET_ERR_IMG_BAD_HASH; /* the stored hash itself */
     if (off >= s->pe + 44 && off < s->pe + 52)

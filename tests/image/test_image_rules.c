@@ -163,7 +163,8 @@ static void patch_hdr_expect(ctx_t *c, size_t off, unsigned size, uint32_t v, du
 
 static void test_wrong_format_version(void **st)
 {
-    patch_hdr_expect(host(), 4, 2, 2, DUET_ERR_IMG_BAD_VERSION);
+    patch_hdr_expect(host(), 4, 2, 1, DUET_ERR_IMG_BAD_VERSION); /* format 1: trailer last */
+    patch_hdr_expect(host(), 4, 2, 3, DUET_ERR_IMG_BAD_VERSION);
 }
 
 static void test_bad_header_sizes(void **st)
@@ -249,7 +250,7 @@ static void test_image_too_big(void **st)
     /* A signed image whose protected part fits but whose trailer does not. */
     c = host();
     c->img = fx_build_signed(&c->f, &c->len, "keys/test_key.pem");
-    c->pol.max_image_size = fx_prot_end(c->img) + DUET_IMG_TRAILER_MIN;
+    c->pol.max_image_size = fx_prot_end(c->img) + DUET_IMG_TRAILER_MIN + fx_get32(c->img, 44);
     expect(c, DUET_ERR_IMG_TOO_BIG);
 }
 
@@ -354,11 +355,9 @@ static void test_payload_must_be_covered_exactly(void **st)
     /* Extra payload bytes after the last segment's data. */
     ctx_t *c = host();
     c->img = fx_build(&c->f, &c->len);
-    uint32_t pe = fx_prot_end(c->img);
     uint8_t *m = malloc(c->len + 4);
-    memcpy(m, c->img, pe);
-    memset(m + pe, 0x5A, 4);
-    memcpy(m + pe + 4, c->img + pe, c->len - pe);
+    memcpy(m, c->img, c->len);
+    memset(m + c->len, 0x5A, 4); /* format 2: the payload ends the image */
     free(c->img);
     c->img = m;
     c->len += 4;
@@ -477,7 +476,7 @@ static void test_bad_tlv_length(void **st)
     /* NAME "blink" claims 9 bytes: its padded value would run past the area. */
     c = host();
     c->img = fx_build(&c->f, &c->len);
-    size_t tlv = 96 + 16 * 4;
+    size_t tlv = 96 + 16 * 4 + 36; /* after PAYLOAD_SHA256 */
     assert_int_equal(c->img[tlv], DUET_TLV_NAME);
     fx_put16(c->img, tlv + 2, 9);
     expect(c, DUET_ERR_IMG_BAD_TLV);
@@ -492,7 +491,7 @@ static void test_tlv_padding_must_be_zero(void **st)
 {
     ctx_t *c = host();
     c->img = fx_build(&c->f, &c->len);
-    size_t tlv = 96 + 16 * 4;
+    size_t tlv = 96 + 16 * 4 + 36; /* after PAYLOAD_SHA256 */
     c->img[tlv + 4 + 5] = 'X'; /* "blink" is 5 bytes, then 3 padding bytes */
     expect(c, DUET_ERR_IMG_BAD_TLV);
 }
@@ -504,6 +503,64 @@ static void test_unknown_critical_tlv(void **st)
     c->f.d.extra_tlvs = crit;
     c->f.d.extra_tlvs_len = sizeof crit;
     build_expect(c, DUET_ERR_IMG_TLV_CRITICAL);
+}
+
+/* Format 2: the head must carry the payload's digest, once, 32 bytes; the TLV area is
+ * bounded (a receiver holds the whole head before it writes anything). */
+static void test_payload_digest_tlv(void **st)
+{
+    ctx_t *c = host();
+    c->f.d.no_payload_sha = true;
+    build_expect(c, DUET_ERR_IMG_NO_HASH);
+    static const uint8_t dup[36] = {0x04, 0x00, 0x20, 0x00}; /* a second PAYLOAD_SHA256 */
+    c = host();
+    c->f.d.extra_tlvs = dup;
+    c->f.d.extra_tlvs_len = sizeof dup;
+    build_expect(c, DUET_ERR_IMG_BAD_TLV);
+    static const uint8_t shortd[8] = {0x04, 0x00, 0x04, 0x00, 1, 2, 3, 4};
+    c = host();
+    c->f.d.no_payload_sha = true;
+    c->f.d.extra_tlvs = shortd;
+    c->f.d.extra_tlvs_len = sizeof shortd;
+    build_expect(c, DUET_ERR_IMG_BAD_TLV);
+    static uint8_t big[DUET_IMG_TLV_MAX]; /* unknown non-critical TLV: area > 1024 */
+    fx_put16(big, 0, 0x0077);
+    fx_put16(big, 2, DUET_IMG_TLV_MAX - 4);
+    c = host();
+    c->f.d.extra_tlvs = big;
+    c->f.d.extra_tlvs_len = sizeof big;
+    build_expect(c, DUET_ERR_IMG_BAD_TLV);
+    /* A payload changed after signing: its digest no longer matches. */
+    c = host();
+    c->img = fx_build(&c->f, &c->len);
+    c->img[c->len - 20] ^= 0x10;
+    expect(c, DUET_ERR_IMG_BAD_HASH);
+}
+
+/* The stream says "authenticated" exactly when the head (signature included) passed,
+ * before the first payload byte: what an OTA receiver waits for before writing. */
+static void test_stream_authenticated_before_the_payload(void **st)
+{
+    ctx_t *c = host();
+    c->pol.require_signature = true;
+    c->img = fx_build_signed(&c->f, &c->len, "keys/test_key.pem");
+    size_t pay = c->len - fx_get32(c->img, 44);
+    static duet_img_stream_t s;
+    assert_err(duet_img_stream_init(&s, &c->pol), DUET_OK);
+    assert_err(duet_img_stream_feed(&s, c->img, pay - 1), DUET_OK);
+    assert_false(duet_img_stream_authenticated(&s));
+    assert_err(duet_img_stream_feed(&s, c->img + pay - 1, 1), DUET_OK);
+    assert_true(duet_img_stream_authenticated(&s));
+    assert_err(duet_img_stream_feed(&s, c->img + pay, c->len - pay), DUET_OK);
+    assert_err(duet_img_stream_finish(&s, NULL), DUET_OK);
+    duet_img_stream_free(&s);
+    /* A broken signature: refused at the end of the head, never authenticated. */
+    c->img[pay - 40] ^= 1; /* inside s */
+    assert_err(duet_img_stream_init(&s, &c->pol), DUET_OK);
+    assert_err(duet_img_stream_feed(&s, c->img, pay), DUET_ERR_IMG_BAD_SIG);
+    assert_false(duet_img_stream_authenticated(&s));
+    duet_img_stream_free(&s);
+    free(c->img);
 }
 
 /* ---- trailer ------------------------------------------------------------------------------- */
@@ -539,8 +596,20 @@ static void test_trailer_header(void **st)
     trailer_expect(DUET_IMG_TRAILER_MAGIC, 42, t, 36, DUET_ERR_IMG_BAD_TRAILER);
     trailer_expect(DUET_IMG_TRAILER_MAGIC, DUET_IMG_TRAILER_MAX + 4, t, 36,
                    DUET_ERR_IMG_BAD_TRAILER);
-    /* Announces 44 bytes, has 40: truncated. */
-    trailer_expect(DUET_IMG_TRAILER_MAGIC, 44, t, 36, DUET_ERR_IMG_TRUNCATED);
+    /* Announces 44 bytes, has 40: the payload's first word is read as a trailer TLV
+     * (format 2: the payload follows); the image then ends 4 bytes early. */
+    ctx_t *c = host();
+    c->img = fx_build(&c->f, &c->len);
+    fx_put16(c->img, fx_prot_end(c->img) + 2, 44);
+    c->len -= 4; /* keep the end inside the image: only the length lies */
+    duet_img_info_t info;
+    assert_true(fx_verify_all(c->img, c->len, &c->pol, &info) != DUET_OK);
+    free(c->img);
+    /* Cut anywhere in the payload: truncated. */
+    c = host();
+    c->img = fx_build(&c->f, &c->len);
+    c->len -= 1;
+    expect(c, DUET_ERR_IMG_TRUNCATED);
 }
 
 static void test_trailer_tlvs(void **st)
@@ -628,7 +697,7 @@ static void test_hash_mismatch(void **st)
 {
     ctx_t *c = host();
     c->img = fx_build(&c->f, &c->len);
-    c->img[fx_prot_end(c->img) - 1] ^= 1; /* last payload byte */
+    c->img[c->len - 1] ^= 1; /* last payload byte */
     expect(c, DUET_ERR_IMG_BAD_HASH);
 }
 
@@ -682,13 +751,13 @@ static void test_forged_signature(void **st)
     /* Patched payload with the hash fixed up: the signature no longer matches. */
     c = host();
     c->img = fx_build_signed(&c->f, &c->len, "keys/test_key.pem");
-    c->img[fx_prot_end(c->img) - 4] ^= 0x40;
+    c->img[c->len - 4] ^= 0x40; /* the payload's last word */
     fx_rehash(c->img, c->len);
     expect(c, DUET_ERR_IMG_BAD_SIG);
     /* r = 0, s = 0. */
     c = host();
     c->img = fx_build_signed(&c->f, &c->len, "keys/test_key.pem");
-    memset(c->img + c->len - 64, 0, 64);
+    memset(c->img + fx_prot_end(c->img) + 4 + 36 + 12 + 4, 0, 64);
     expect(c, DUET_ERR_IMG_BAD_SIG);
 }
 
@@ -834,6 +903,8 @@ int main(void)
         cmocka_unit_test(test_bad_tlv_length),
         cmocka_unit_test(test_tlv_padding_must_be_zero),
         cmocka_unit_test(test_unknown_critical_tlv),
+        cmocka_unit_test(test_payload_digest_tlv),
+        cmocka_unit_test(test_stream_authenticated_before_the_payload),
         cmocka_unit_test(test_trailer_header),
         cmocka_unit_test(test_trailer_tlvs),
         cmocka_unit_test(test_signed_trailer_tlv_combinations),

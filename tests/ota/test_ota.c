@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "duet/api.h"
 #include "harness.h"
 
 static duet_sup_t sup;
@@ -40,11 +41,16 @@ static int teardown(void **st)
     return 0;
 }
 
-/* An upload was refused: nothing changed. */
+/* An upload was refused: nothing changed. The journal may have been rewritten (a
+ * refusal after the first erase journals the slot WRITING, then EMPTY again: slot B
+ * was EMPTY here), but says the same. */
 static void assert_untouched(const duet_slot_rec_t *before, unsigned starts)
 {
     duet_slot_rec_t after = h_journal();
-    assert_memory_equal(before, &after, sizeof(after));
+    assert_int_equal(after.sr_active, before->sr_active);
+    assert_memory_equal(after.sr_status, before->sr_status, sizeof(after.sr_status));
+    assert_int_equal(after.sr_min_security, before->sr_min_security);
+    assert_memory_equal(after.sr_boots, before->sr_boots, sizeof(after.sr_boots));
     assert_int_equal(fake_c1.starts, starts);
     assert_true(fake_c1.running);
     assert_true(h_loaded(&v1));
@@ -63,11 +69,37 @@ static void assert_untouched(const duet_slot_rec_t *before, unsigned starts)
     duet_ota_abort(&ota);
 }
 
+/* Refused by its head (format 2: header, table, TLVs, signature come before the
+ * payload): not one flash write or erase, the journal byte for byte the same. */
 static void refused(h_img_t img, duet_err_t want)
 {
     duet_slot_rec_t before = h_journal();
     unsigned starts = fake_c1.starts;
+    duet_host_flash_stats_t f0, f1;
+    duet_host_flash_stats(&f0);
     assert_int_equal(h_ota(&sup, &ota, img.buf, img.len, 256, true), want);
+    duet_host_flash_stats(&f1);
+    assert_int_equal(f1.writes - f0.writes, 0);
+    assert_int_equal(f1.erases - f0.erases, 0);
+    duet_slot_rec_t after = h_journal();
+    assert_memory_equal(&before, &after, sizeof(after));
+    assert_untouched(&before, starts);
+}
+
+/* Refused by its payload (the signed head was genuine): the slot was erased, so the
+ * journal went WRITING -> EMPTY; still nothing selectable changed. */
+static void refused_after_erase(h_img_t img, duet_err_t want)
+{
+    duet_slot_rec_t before = h_journal();
+    unsigned starts = fake_c1.starts;
+    duet_host_flash_stats_t f0, f1;
+    duet_host_flash_stats(&f0);
+    assert_int_equal(h_ota(&sup, &ota, img.buf, img.len, 256, true), want);
+    duet_host_flash_stats(&f1);
+    assert_true(f1.erases > f0.erases);
+    duet_slot_rec_t after = h_journal();
+    assert_int_equal(after.sr_seq, before.sr_seq + 2); /* WRITING, then EMPTY */
+    assert_int_equal(after.sr_status[1], DUET_SLOT_EMPTY);
     assert_untouched(&before, starts);
 }
 
@@ -140,8 +172,8 @@ static void test_ota_corrupted_payload_refused(void **st)
 {
     (void)st;
     h_img_t c = h_image(9, 9, DUET_CHIP_HOST, H_KEY_TEST);
-    c.buf[c.len / 2] ^= 0x01;
-    refused(c, DUET_ERR_IMG_BAD_HASH);
+    c.buf[c.len - 8] ^= 0x01; /* in the payload, which ends the image */
+    refused_after_erase(c, DUET_ERR_IMG_BAD_HASH);
     h_image_free(&c);
 }
 
@@ -341,12 +373,18 @@ static void test_ota_finish_reads_back_what_was_verified(void **st)
     assert_int_equal(duet_ota_finish(&ota, true, NULL), DUET_ERR_IMG_BAD_HASH);
     duet_ota_abort(&ota);
     assert_untouched(&before, starts);
-    /* Writes that report success but do not stick. */
+    /* Writes that report success but do not stick (slot B blank again first: the
+     * first case left v3 there, which a refusal before any erase would keep). */
+    assert_int_equal(duet_port_flash_erase(DUET_AREA_SLOT_B, 0, H_SLOT_SIZE), DUET_OK);
     assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)v2.len), DUET_OK);
     duet_host_flash_drop_writes(1000);
-    assert_int_equal(duet_ota_write(&ota, v2.buf, v2.len), DUET_OK);
+    /* Dropped from the first write on: the WRITING journal record does not read back,
+     * so the upload stops before any erase; or later, at the read-back in finish. */
+    duet_err_t e = duet_ota_write(&ota, v2.buf, v2.len);
     duet_host_flash_fault_clear();
-    assert_int_not_equal(duet_ota_finish(&ota, true, NULL), DUET_OK);
+    if (e == DUET_OK)
+        e = duet_ota_finish(&ota, true, NULL);
+    assert_int_not_equal(e, DUET_OK);
     duet_ota_abort(&ota);
     assert_untouched(&before, starts);
     h_image_free(&v2);
@@ -422,6 +460,53 @@ static void test_ota_when_nothing_runs_keeps_the_only_bootable_slot(void **st)
     h_image_free(&v2);
 }
 
+/* A push cut off after it had erased the older, CONFIRMED slot (the connection died or
+ * the device was killed): flash, the supervisor's status and the API's JSON all say
+ * WRITING, never CONFIRMED, before and after a reboot, and a rollback to it answers
+ * NO_IMAGE (HTTP 404), not a hash error. */
+static void test_ota_interrupted_push_shows_the_older_slot_writing(void **st)
+{
+    (void)st;
+    h_img_t v2 = h_image(2, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    assert_int_equal(h_ota(&sup, &ota, v2.buf, v2.len, 700, true), DUET_OK);
+    h_boot(&sup);
+    h_run(&sup, 1000, 100); /* v2 confirmed in B; A (v1) is the older CONFIRMED slot */
+    assert_int_equal(h_journal().sr_status[0], DUET_SLOT_CONFIRMED);
+    h_img_t v3 = h_image(3, 5, DUET_CHIP_HOST, H_KEY_TEST);
+    assert_int_equal(duet_ota_begin(&ota, &sup, (uint32_t)v3.len), DUET_OK);
+    assert_int_equal(duet_ota_write(&ota, v3.buf, v3.len - 64), DUET_OK); /* then nothing */
+    duet_api_t api;
+    char json[4096];
+    size_t n;
+    for (int reboot = 0; reboot < 2; reboot++) {
+        assert_int_equal(h_journal().sr_status[0], DUET_SLOT_WRITING);
+        duet_sup_status_t s;
+        duet_sup_get_status(&sup, &s);
+        assert_int_equal(s.slots.sr_status[0], DUET_SLOT_WRITING);
+        assert_false(s.slot_valid[0]);
+        assert_int_equal(duet_api_init(&api, &sup, "t", H_SLOT_SIZE), DUET_OK);
+        assert_int_equal(duet_api_status_json(&api, json, sizeof json, &n), DUET_OK);
+        assert_non_null(strstr(json, "\"WRITING\""));
+        if (reboot == 0) {
+            duet_ota_abort(&ota); /* what a killed device never gets to do: */
+            /* put WRITING back as the kill left it, then "reboot" */
+            duet_slot_rec_t r = h_journal();
+            r.sr_status[0] = DUET_SLOT_WRITING;
+            assert_int_equal(duet_slot_store(&r), DUET_OK);
+            h_flash_reopen();
+            assert_int_equal(duet_sup_init(&sup, &cfg), DUET_OK);
+            assert_int_equal(duet_sup_start(&sup), DUET_OK);
+            h_boot(&sup);
+            assert_true(h_loaded(&v2));
+        }
+    }
+    assert_int_equal(duet_sup_rollback(&sup), DUET_ERR_NO_IMAGE);
+    assert_int_equal(duet_api_http_status(DUET_ERR_NO_IMAGE), 404);
+    assert_true(h_loaded(&v2)); /* still running, untouched */
+    h_image_free(&v3);
+    h_image_free(&v2);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -442,6 +527,7 @@ int main(void)
         T(test_ota_header_refusal_keeps_rollback_target_at_any_chunking),
         T(test_ota_good_upload_at_any_chunking),
         T(test_ota_finish_reads_back_what_was_verified),
+        T(test_ota_interrupted_push_shows_the_older_slot_writing),
         cmocka_unit_test_setup_teardown(test_ota_before_first_start_adopts_the_factory_image,
                                         setup_factory, teardown),
         cmocka_unit_test_setup_teardown(test_ota_when_nothing_runs_keeps_the_only_bootable_slot,

@@ -174,7 +174,7 @@ static void test_slot_rejects_impossible_record_with_good_crc(void **state)
         memcpy(b, &magic, 4);
         memcpy(b + 4, &seq, 4);
         b[8] = field == 0 ? 2 : 0;  /* sr_active */
-        b[9] = field == 1 ? 4 : 0;  /* sr_status[0] */
+        b[9] = field == 1 ? DUET_SLOT_STATUS_MAX + 1 : 0; /* sr_status[0] */
         b[10] = field == 2 ? 9 : 0; /* sr_status[1] */
         uint32_t crc = duet_crc32(b, 28);
         memcpy(b + 28, &crc, 4);

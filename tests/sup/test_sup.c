@@ -490,9 +490,9 @@ static void test_loader_refuses_flash_changed_after_verification(void **st)
     assert_int_equal(duet_port_flash_write(DUET_AREA_SLOT_A, info.payload_offset + 7, &z, 1), DUET_OK);
     assert_int_equal(loader_copy_slot(0, &info), DUET_ERR_IMG_BAD_HASH);
     /* The copy pass re-checks the layout it relies on: a segment whose file range
-     * leaves the protected part (a corrupted info) is refused before any write. */
+     * leaves the image (a corrupted info) is refused before any write. */
     duet_img_info_t bad = info;
-    bad.segs[0].is_size = info.protected_size;
+    bad.segs[0].is_size = info.total_size;
     unsigned writes = fake_c1.writes;
     assert_int_equal(loader_copy_slot(0, &bad), DUET_ERR_IMG_SEG_FILE_RANGE);
     assert_int_equal(fake_c1.writes, writes);

@@ -35,6 +35,8 @@ static const char *status_name(uint8_t st)
         return "CONFIRMED";
     case DUET_SLOT_BAD:
         return "BAD";
+    case DUET_SLOT_WRITING:
+        return "WRITING";
     default:
         return "?";
     }
