@@ -77,7 +77,11 @@ extern "C" {
     X(CRASH_LOOP, "crash-loop limit reached")                                  \
     X(SLOT_CORRUPT, "slot state corrupted")                                    \
     X(OTA_STATE, "no update in progress")                                      \
-    X(CRYPTO, "crypto library error")
+    X(CRYPTO, "crypto library error")                                          \
+    /* fleet updates (docs/fleet.md) */                                        \
+    X(MANIFEST, "manifest: malformed or missing field")                        \
+    X(MANIFEST_REPLAY, "manifest: older than the one last accepted")           \
+    X(FETCH, "download failed")
 
 #define DUET_ERR_ENUM_(name, msg) DUET_ERR_##name,
 typedef enum { DUET_ERR_LIST(DUET_ERR_ENUM_) DUET_ERR__COUNT } duet_err_t;
