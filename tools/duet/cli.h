@@ -120,5 +120,6 @@ int cmd_status(int argc, char **argv);
 int cmd_crash(int argc, char **argv);
 int cmd_control(int argc, char **argv); /* start | stop | restart | rollback */
 int cmd_flash(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
 
 #endif /* DUET_CLI_H */

@@ -18,6 +18,7 @@ static const struct {
     {"keygen", cmd_keygen, "make a P-256 signing key pair (private + public PEM)"},
     {"sign", cmd_sign, "add or replace an image's signature"},
     {"pubkey", cmd_pubkey, "print a key's public point for CONFIG_DUET_PUBKEY_HEX"},
+    {"publish", cmd_publish, "image + signed manifest into a folder for fleet updates (HTTPS)"},
     {"sim", cmd_sim, "run the simulator (duet-sim) with the given arguments"},
     {"flash", cmd_flash, "write an image into slot a|b of a device (parttool.py) or simulator"},
     {"push", cmd_push, "upload an image to a device/simulator over HTTP"},
