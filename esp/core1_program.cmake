@@ -47,6 +47,9 @@ function(_duet_host_cli out_var tgt_var)
       CMAKE_ARGS -DDUET_CLI_ONLY=ON -DCMAKE_BUILD_TYPE=Release
       BUILD_COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target duet
       INSTALL_COMMAND ""
+      # Always: the packer must be built from the same sources as the firmware's
+      # verifier (a stale one packed a format the firmware refuses). Up to date = fast.
+      BUILD_ALWAYS ON
       BUILD_BYPRODUCTS ${bin}/bin/duet
       USES_TERMINAL_BUILD OFF)
   endif()

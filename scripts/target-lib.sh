@@ -64,6 +64,13 @@ idf_build() {
     for f in "$@"; do defaults="$defaults;$f"; done
     local b="$OUT/idf/$name"
     mkdir -p "$b"
+    # An existing sdkconfig wins over SDKCONFIG_DEFAULTS: start from the defaults again
+    # whenever one of them changed, so a scenario never runs with stale options.
+    local f list
+    IFS=';' read -ra list <<<"$defaults"
+    for f in "${list[@]}"; do
+        if [ "$f" -nt "$b/sdkconfig" ]; then rm -f "$b/sdkconfig"; fi
+    done
     idf.py -C "$dir" -B "$b" -D SDKCONFIG="$b/sdkconfig" -D SDKCONFIG_DEFAULTS="$defaults" \
         "${IDF_EXTRA_ARGS[@]}" build >"$LOGS/idf-$name.log" 2>&1
 }

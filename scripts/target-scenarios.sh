@@ -189,7 +189,9 @@ ota_keys() {
     [ -f "$k/forger.pem" ] || "$DUET" keygen -o "$k/forger.pem" >/dev/null || return 1
     { echo "CONFIG_DUET_REQUIRE_SIGNATURE=y"
       echo "CONFIG_DUET_SIGNING_KEY=\"$k/dev.pem\""
-      "$DUET" pubkey "$k/dev.pem"; } >"$k/sdkconfig.signing"
+      "$DUET" pubkey "$k/dev.pem"; } >"$k/sdkconfig.signing.new"
+    # rewritten only when it changes: a newer file makes idf_build start a fresh sdkconfig
+    cmp -s "$k/sdkconfig.signing.new" "$k/sdkconfig.signing" || mv "$k/sdkconfig.signing.new" "$k/sdkconfig.signing"
 }
 
 # crash_kind KIND REASON PC_FUNCS [REGEX]: push the crash program of that kind (tests/target:
