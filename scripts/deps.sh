@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libmbedtls-dev libelf-dev
 libcurl4-openssl-dev libcmocka-dev libck-dev gcc-xtensa-lx106 binutils-xtensa-lx106
-chromium nodejs curl"
+chromium nodejs curl nginx-light mosquitto mosquitto-clients libmosquitto-dev openssl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

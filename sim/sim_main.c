@@ -31,6 +31,7 @@
 #include "duet/host_port.h"
 #include "duet/port.h"
 #include "sim.h"
+#include "sim_ext.h"
 
 static volatile sig_atomic_t s_quit;
 static int s_tty;
@@ -175,6 +176,7 @@ static void usage(FILE *f)
           "                [--duration SEC] [--port-file FILE] [--status-ms N] [--quiet]\n"
           "                [--verbose] [--key PUB.pem]...\n",
           f);
+    fputs(sim_ext_usage(), f); /* fleet: --fleet-manifest, --mqtt, ... (sim_ext.h) */
 }
 
 int main(int argc, char **argv)
@@ -190,7 +192,7 @@ int main(int argc, char **argv)
     int no_start = 0, quiet = 0;
     unsigned duration = 0, status_ms = 1000;
     const char *port_file = NULL, *provision = NULL;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1, ext; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define NEED_ARG()                                                                                 \
@@ -271,6 +273,10 @@ int main(int argc, char **argv)
             quiet = 1;
         } else if (strcmp(a, "--verbose") == 0) {
             s_verbose_port = 1;
+        } else if ((ext = sim_ext_option(a, v)) != 0) {
+            if (ext < 0)
+                return 2;
+            i += ext - 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
@@ -365,6 +371,10 @@ int main(int argc, char **argv)
             printf("start: %s (upload an image, then POST /api/start)\n", duet_err_str(e));
         }
     }
+    if (sim_ext_start(sim, cfg.flash_path, !quiet) != 0) {
+        rc = 1;
+        goto out;
+    }
     uint64_t end = duration != 0 ? duet_port_now_us() + (uint64_t)duration * 1000000u : 0;
     uint64_t next_status = duet_port_now_us();
     while (!s_quit && (end == 0 || duet_port_now_us() < end)) {
@@ -378,6 +388,7 @@ int main(int argc, char **argv)
 out:
     if (s_line_open)
         putchar('\n');
+    sim_ext_stop();
     duet_sim_close(sim);
     printf("duet-sim: stopped\n");
     return rc;
