@@ -3,6 +3,8 @@
 #   make test     every test: unit, simulator, CLI, HTTP, browser, Xtensa cross-build,
 #                 ThreadSanitizer and bounded fuzzing; ends with ctest's summary
 #   make demo     the simulator demo: boot, live counter, hot swap, crash, recovery
+#   make demo-fleet  fleet update: a simulator pulls a new version from a local HTTPS
+#                 server (nginx) after an MQTT message (mosquitto); docs/fleet.md
 #   make bench    benchmarks (results: docs/benchmarks.md)
 #   make fuzz     longer fuzzing session (FUZZ_SECONDS each, default 300)
 #   make target-test  the ESP-IDF examples built and booted on Espressif's QEMU esp32s3
@@ -12,7 +14,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build deps test demo bench fuzz target-test target-bench format clean
+.PHONY: all build deps test demo demo-fleet bench fuzz target-test target-bench format clean
 all: build
 
 deps:
@@ -27,6 +29,9 @@ test: deps
 
 demo: build
 	scripts/demo.sh
+
+demo-fleet: build
+	scripts/demo-fleet.sh
 
 bench: deps
 	scripts/bench.sh

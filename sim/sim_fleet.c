@@ -248,6 +248,8 @@ static void check(duet_sim_fleet_t *f)
         return;
     }
     if (running(f, &m)) {
+        say(f, "%s %s (sequence %u) is the running release", m.name, m.version,
+            (unsigned)m.sequence);
         accept_sequence(f, m.sequence);
         memcpy(f->etag, etag, sizeof etag);
         record(f, "current", DUET_OK);
