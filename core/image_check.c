@@ -168,6 +168,8 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 
 duet_err_t duet_img_check_policy(const duet_img_policy_t *pol)
 {
+    if (pol != NULL && pol->known_count > DUET_POLICY_MAX_KNOWN)
+        return DUET_ERR_INVAL;
     if (pol == NULL || (pol->region_count > 0 && pol->regions == NULL) ||
         pol->key_count > DUET_POLICY_MAX_KEYS)
         return DUET_ERR_INVAL;
@@ -432,6 +434,14 @@ duet_err_t duet_img_check_auth(duet_img_stream_t *s)
     for (unsigned k = 0; k < pol->key_count; k++) {
         if (!same(s->pol_key_ids[k], s->info.key_id, DUET_IMG_KEY_ID_LEN))
             continue;
+        memcpy(s->info.sig, s->sig, DUET_IMG_SIG_LEN);
+        for (unsigned i = 0; i < pol->known_count && i < DUET_POLICY_MAX_KNOWN; i++) {
+            if (same(pol->known[i].head_sha256, s->info.sha256, DUET_IMG_HASH_LEN) &&
+                same(pol->known[i].sig, s->sig, DUET_IMG_SIG_LEN)) {
+                s->info.signed_ok = true; /* this exact head + signature verified before */
+                return DUET_OK;
+            }
+        }
         DUET_TRY(duet_crypto_ecdsa_verify(pol->keys[k], s->info.sha256, s->sig));
         s->info.signed_ok = true;
         return DUET_OK;

@@ -84,6 +84,8 @@ DUET_INTERNAL duet_err_t sup_slots_mark_writing(duet_sup_t *s, int slot);
 /** A refused or aborted upload had erased 'slot': journal it EMPTY (best effort; it
  *  stays WRITING if this store fails, which is just as unbootable). */
 DUET_INTERNAL void sup_slots_mark_empty(duet_sup_t *s, int slot);
+/** A head whose signature verified: later verifications of it skip the ECDSA math. */
+DUET_INTERNAL void sup_slots_remember(duet_sup_t *s, const duet_img_info_t *info);
 
 /* ---- sup_health.c ---- */
 DUET_INTERNAL void sup_health_reset(duet_sup_t *s, uint64_t now);

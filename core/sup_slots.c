@@ -48,7 +48,23 @@ duet_err_t duet_sup_policy(const duet_sup_t *s, duet_img_policy_t *pol)
     pol->require_signature = s->cfg.require_signature;
     pol->key_count = s->cfg.key_count;
     memcpy(pol->keys, s->cfg.keys, sizeof(pol->keys));
+    pol->known_count = s->auth_n < DUET_POLICY_MAX_KNOWN ? s->auth_n : DUET_POLICY_MAX_KNOWN;
+    memcpy(pol->known, s->auth, sizeof(pol->known));
     return DUET_OK;
+}
+
+void sup_slots_remember(duet_sup_t *s, const duet_img_info_t *info)
+{
+    if (!info->signed_ok)
+        return;
+    for (unsigned i = 0; i < DUET_POLICY_MAX_KNOWN && i < s->auth_n; i++)
+        if (memcmp(s->auth[i].head_sha256, info->sha256, DUET_IMG_HASH_LEN) == 0 &&
+            memcmp(s->auth[i].sig, info->sig, DUET_IMG_SIG_LEN) == 0)
+            return;
+    duet_img_known_t *k = &s->auth[s->auth_n % DUET_POLICY_MAX_KNOWN];
+    memcpy(k->head_sha256, info->sha256, DUET_IMG_HASH_LEN);
+    memcpy(k->sig, info->sig, DUET_IMG_SIG_LEN);
+    s->auth_n++;
 }
 
 static bool valid_slot(int slot)
@@ -102,8 +118,10 @@ static bool verify(duet_sup_t *s, int slot)
     log_verify(s, slot, e);
     bool ok = e == DUET_OK;
     s->slot_valid[slot] = ok;
-    if (ok)
+    if (ok) {
         s->slot_info[slot] = info;
+        sup_slots_remember(s, &info);
+    }
     return ok;
 }
 

@@ -51,6 +51,10 @@ struct duet_sup {
     duet_err_t slot_err[DUET_SLOT_COUNT]; /* last verification result, logged on change */
     bool slot_err_seen[DUET_SLOT_COUNT];
     duet_img_info_t slot_info[DUET_SLOT_COUNT];
+    /* heads whose signature verified under cfg.keys (ring, newest at auth_n - 1): a
+     * restart of an unchanged slot then costs hashes, not an ECDSA verification */
+    duet_img_known_t auth[DUET_POLICY_MAX_KNOWN];
+    unsigned auth_n;
 
     /* liveness of the current run */
     uint64_t state_since_us;   /* when the current state was entered */

@@ -563,6 +563,47 @@ static void test_stream_authenticated_before_the_payload(void **st)
     free(c->img);
 }
 
+/* A caller's list of already authenticated heads (head hash + signature bytes) skips
+ * the ECDSA computation and nothing else. Shown with a forgery the list wrongly
+ * contains: signed by the other key under the trusted key's id, refused without the
+ * entry, accepted with it; any other difference (head, signature bytes) is checked. */
+static void test_known_heads_skip_only_the_ecdsa_math(void **st)
+{
+    ctx_t *c = host();
+    size_t n;
+    uint8_t *good = fx_build_signed(&c->f, &n, "keys/test_key.pem");
+    c->img = fx_build_signed(&c->f, &c->len, "keys/other_key.pem");
+    uint32_t kid = fx_prot_end(c->img) + 40 + 4;
+    memcpy(c->img + kid, good + kid, 8); /* claims the trusted key */
+    free(good);
+    duet_img_info_t info;
+    assert_err(fx_verify_all(c->img, c->len, &c->pol, &info), DUET_ERR_IMG_BAD_SIG);
+    duet_img_known_t k;
+    uint32_t head = fx_prot_end(c->img);
+    assert_err(duet_crypto_sha256(c->img, head, k.head_sha256), DUET_OK);
+    memcpy(k.sig, c->img + head + 4 + 36 + 12 + 4, DUET_IMG_SIG_LEN);
+    c->pol.known[0] = k;
+    c->pol.known_count = 1;
+    assert_err(fx_verify_all(c->img, c->len, &c->pol, &info), DUET_OK);
+    assert_true(info.signed_ok);
+    assert_memory_equal(info.sha256, k.head_sha256, DUET_IMG_HASH_LEN);
+    assert_memory_equal(info.sig, k.sig, DUET_IMG_SIG_LEN);
+    /* Another signature for the same head: verified for real (and refused). */
+    c->pol.known[0].sig[5] ^= 1;
+    assert_err(fx_verify_all(c->img, c->len, &c->pol, &info), DUET_ERR_IMG_BAD_SIG);
+    c->pol.known[0] = k;
+    /* Policy rules still apply to a known head. */
+    c->pol.min_security_counter = c->f.d.security_counter + 1;
+    assert_err(fx_verify_all(c->img, c->len, &c->pol, &info), DUET_ERR_IMG_DOWNGRADE);
+    c->pol.min_security_counter = 0;
+    /* And so does the payload digest. */
+    c->img[c->len - 1] ^= 1;
+    assert_err(fx_verify_all(c->img, c->len, &c->pol, &info), DUET_ERR_IMG_BAD_HASH);
+    c->pol.known_count = DUET_POLICY_MAX_KNOWN + 1;
+    assert_err(fx_verify_all(c->img, c->len, &c->pol, &info), DUET_ERR_INVAL);
+    free(c->img);
+}
+
 /* ---- trailer ------------------------------------------------------------------------------- */
 
 /* Unsigned image with a hand-made trailer: header fields and TLV bytes. */
@@ -905,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_unknown_critical_tlv),
         cmocka_unit_test(test_payload_digest_tlv),
         cmocka_unit_test(test_stream_authenticated_before_the_payload),
+        cmocka_unit_test(test_known_heads_skip_only_the_ecdsa_math),
         cmocka_unit_test(test_trailer_header),
         cmocka_unit_test(test_trailer_tlvs),
         cmocka_unit_test(test_signed_trailer_tlv_combinations),
