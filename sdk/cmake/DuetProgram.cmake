@@ -139,7 +139,9 @@ function(duet_add_xtensa_program)
   endif()
   if(P_CLI)
     set(cli ${P_CLI})
-    set(cli_dep ${P_CLI_TARGET})
+    # The file too, not only its target: a rebuilt packer (new image format) must
+    # re-pack an image whose ELF did not change.
+    set(cli_dep ${P_CLI_TARGET} ${P_CLI})
   elseif(TARGET duet)
     set(cli $<TARGET_FILE:duet>)
     set(cli_dep duet)
