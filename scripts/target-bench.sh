@@ -7,8 +7,10 @@
 # bench/target), a signing key from `duet keygen` (made once per out dir, kept in
 # $OUT/keys; TB_NEWKEY=1 makes a new one), both ring_echo images signed, the firmware
 # bench/target/fw built with that key's CONFIG_DUET_PUBKEY_HEX and
-# CONFIG_DUET_REQUIRE_SIGNATURE=y and the ~32 KiB image embedded for the hot swap, one
-# boot of the model with ring_echo in slot A, then the "BENCH" lines as a table.
+# CONFIG_DUET_REQUIRE_SIGNATURE=y and four ~32 KiB images embedded for the hot swaps
+# (ring_echo_big packed as versions 1.1.1..1.1.4 and signed: every swap brings an image the
+# device has not verified before), one boot of the model with ring_echo in slot A, then
+# the "BENCH" lines as a table.
 #
 # Uses the tools, never builds them (same needs as scripts/target-test.sh). Output in
 # build-target-bench/ (TT_OUT overrides): logs/bench.log (serial), logs/bench-table.md.
@@ -30,7 +32,7 @@ die() {
 NAME=${TB_NAME:-bench}
 SERIAL=$LOGS/$NAME.log
 RUN=$OUT/run
-BIG=$(stat -c %s "$RUN/ring_echo_big.signed.img" 2>/dev/null || echo 0)
+BIG=$(stat -c %s "$RUN/swap/swap0.img" 2>/dev/null || echo 0)
 if [ -z "${TB_TABLE_ONLY:-}" ]; then
     echo "target-bench: building the duet CLI and the core-1 programs (windowed ABI)"
     if ! build_host; then
@@ -54,13 +56,23 @@ if [ -z "${TB_TABLE_ONLY:-}" ]; then
     cmp -s "$RUN/sdkconfig.key.new" "$RUN/sdkconfig.key" || mv "$RUN/sdkconfig.key.new" "$RUN/sdkconfig.key"
     rm -f "$RUN/sdkconfig.key.new"
 
-    for p in ring_echo ring_echo_big; do
-        "$DUET" sign --key "$KEY" "$OUT/host/images/$p.esp32s3.img" -o "$RUN/$p.signed.img" \
-            >>"$LOGS/keygen.log" 2>&1 || die "duet sign $p failed ($LOGS/keygen.log)"
+    "$DUET" sign --key "$KEY" "$OUT/host/images/ring_echo.esp32s3.img" -o "$RUN/ring_echo.signed.img" \
+        >>"$LOGS/keygen.log" 2>&1 || die "duet sign ring_echo failed ($LOGS/keygen.log)"
+    # Four versions of the big program (same ELF, as duet_add_program packs it), each signed.
+    mkdir -p "$RUN/swap"
+    for k in 0 1 2 3; do
+        "$DUET" pack --chip esp32s3 --abi windowed --version "1.1.$((k + 1))" --security-counter 1 \
+            --name ring_echo_big --window 0x3FCDC700:53264 -o "$RUN/swap/swap$k.unsigned" \
+            "$OUT/host/xtensa/ring_echo_big/ring_echo_big.elf" >>"$LOGS/keygen.log" 2>&1 &&
+            "$DUET" sign --key "$KEY" "$RUN/swap/swap$k.unsigned" -o "$RUN/swap/swap$k.new" \
+                >>"$LOGS/keygen.log" 2>&1 || die "duet pack/sign of swap image $k failed ($LOGS/keygen.log)"
+        # same bytes (signatures are deterministic): keep the old file, so no relink
+        cmp -s "$RUN/swap/swap$k.new" "$RUN/swap/swap$k.img" || mv "$RUN/swap/swap$k.new" "$RUN/swap/swap$k.img"
+        rm -f "$RUN/swap/swap$k.new" "$RUN/swap/swap$k.unsigned"
     done
     SMALL=$(stat -c %s "$RUN/ring_echo.signed.img")
-    BIG=$(stat -c %s "$RUN/ring_echo_big.signed.img")
-    echo "target-bench: signed images: ring_echo $SMALL B (slot A), ring_echo_big $BIG B (hot swap)"
+    BIG=$(stat -c %s "$RUN/swap/swap0.img")
+    echo "target-bench: signed images: ring_echo $SMALL B (slot A), 4 x ring_echo_big $BIG B (hot swaps)"
 
     echo "target-bench: building bench/target/fw (idf.py, a few minutes the first time)"
     B=$OUT/idf/$NAME
@@ -73,7 +85,7 @@ if [ -z "${TB_TABLE_ONLY:-}" ]; then
         mkdir -p "$B"
         echo "$SUM" >"$B/defaults.sum"
     fi
-    IDF_EXTRA_ARGS=(-D BENCH_SWAP_IMAGE="$RUN/ring_echo_big.signed.img")
+    IDF_EXTRA_ARGS=(-D BENCH_SWAP_DIR="$RUN/swap")
     # shellcheck disable=SC2086
     idf_build "$NAME" "$ROOT/bench/target/fw" "$RUN/sdkconfig.key" ${TB_EXTRA_DEFAULTS:-} ||
         { rm -f "$B/defaults.sum"; tail -30 "$LOGS/idf-$NAME.log"; die "idf.py build failed ($LOGS/idf-$NAME.log)"; }
@@ -149,7 +161,8 @@ lat("restart", "restart: duet_esp_restart() → first heartbeat (slot B empty)",
 lat("restart-quiet", "same, duet's INFO log lines off", 5000.0, True)
 hs = [k for k in rows if k.startswith("hotswap-")]
 for k in hs:
-    lat(k, f"hot swap: duet_esp_install({k.split('-')[1]} B signed, RAM) → first heartbeat",
+    lat(k, f"hot swap: duet_esp_install({k.split('-')[1]} B signed, in RAM, a new version "
+        "each time) → first heartbeat",
         350000.0, True, " (no flash time in the model)")
 lat("restart-after-swap", "restart with both slots holding a ~32 KiB image", 5000.0, True)
 print()

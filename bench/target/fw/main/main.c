@@ -628,8 +628,27 @@ static bool confirmed(uint32_t unused)
     return st.slots.sr_status[st.active_slot] == DUET_SLOT_CONFIRMED;
 }
 
-static bool one_swap(int i, const uint8_t *img, size_t len)
+/* The images the hot swap installs, each one the device has not seen: duet may remember
+ * what it verified (a cache keyed by the signed head and signature would turn a repeat
+ * of one image into a swap without a signature check), so every swap of a run brings a
+ * different version, packed and signed by scripts/target-bench.sh (signatures are
+ * deterministic: only a different image gives a different one). */
+#define SWAP_MAX 4
+static const uint8_t *s_swap_src[SWAP_MAX], *s_swap_end[SWAP_MAX];
+static int s_swap_n;
+static uint8_t *s_swap_ram;
+
+static bool one_swap(int i, bool swap)
 {
+    const uint8_t *img = NULL;
+    size_t len = 0;
+    if (swap) {
+        int k = i % s_swap_n;
+        len = (size_t)(s_swap_end[k] - s_swap_src[k]);
+        memcpy(s_swap_ram, s_swap_src[k], len); /* "image in RAM", outside the window */
+        img = s_swap_ram;
+    }
+
     /* The supervisor drains logs and confirms the last install first: an update must not
      * replace the rollback target of a PENDING image (ota.c), and restarts of a PENDING
      * image would use up its trial boots. */
@@ -672,11 +691,11 @@ static bool one_swap(int i, const uint8_t *img, size_t len)
     return true;
 }
 
-static void bench_swaps(const char *name, const uint8_t *img, size_t len, int n)
+static void bench_swaps(const char *name, bool swap, int n)
 {
     int done_n = 0;
     s_sw.idle = 0;
-    while (done_n < n && one_swap(done_n, img, len))
+    while (done_n < n && one_swap(done_n, swap))
         done_n++;
     if (done_n == 0)
         return;
@@ -695,29 +714,59 @@ static void bench_swaps(const char *name, const uint8_t *img, size_t len, int n)
            done_n, s.med, s.min, s.max, extra);
 }
 
-#if BENCH_HAVE_SWAP_IMAGE
-extern const uint8_t _binary_bench_swap_image_start[];
-extern const uint8_t _binary_bench_swap_image_end[];
+#define SWAP_IMAGE(k)                                                                              \
+    extern const uint8_t _binary_bench_swap_##k##_img_start[], _binary_bench_swap_##k##_img_end[]
+#if BENCH_SWAP_COUNT >= 1
+SWAP_IMAGE(0);
 #endif
+#if BENCH_SWAP_COUNT >= 2
+SWAP_IMAGE(1);
+#endif
+#if BENCH_SWAP_COUNT >= 3
+SWAP_IMAGE(2);
+#endif
+#if BENCH_SWAP_COUNT >= 4
+SWAP_IMAGE(3);
+#endif
+#define SWAP_ADD(k)                                                                                \
+    do {                                                                                           \
+        s_swap_src[s_swap_n] = _binary_bench_swap_##k##_img_start;                                 \
+        s_swap_end[s_swap_n++] = _binary_bench_swap_##k##_img_end;                                 \
+    } while (0)
 
 static void bench_hotswap(int n)
 {
-#if BENCH_HAVE_SWAP_IMAGE
-    size_t len = (size_t)(_binary_bench_swap_image_end - _binary_bench_swap_image_start);
-    uint8_t *img = heap_caps_malloc(len, MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT);
-    if (img == NULL) {
-        printf("BENCH abort: no RAM for the %u-byte image\n", (unsigned)len);
+    s_swap_n = 0;
+#if BENCH_SWAP_COUNT >= 1
+    SWAP_ADD(0);
+#endif
+#if BENCH_SWAP_COUNT >= 2
+    SWAP_ADD(1);
+#endif
+#if BENCH_SWAP_COUNT >= 3
+    SWAP_ADD(2);
+#endif
+#if BENCH_SWAP_COUNT >= 4
+    SWAP_ADD(3);
+#endif
+    if (s_swap_n == 0) {
+        printf("BENCH hotswap skipped: built without BENCH_SWAP_DIR\n");
         return;
     }
-    memcpy(img, _binary_bench_swap_image_start, len); /* "image in RAM" */
+    size_t len = 0;
+    for (int k = 0; k < s_swap_n; k++)
+        if ((size_t)(s_swap_end[k] - s_swap_src[k]) > len)
+            len = (size_t)(s_swap_end[k] - s_swap_src[k]);
+    s_swap_ram = heap_caps_malloc(len, MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT);
+    if (s_swap_ram == NULL) {
+        printf("BENCH abort: no RAM for a %u-byte image\n", (unsigned)len);
+        return;
+    }
     char name[32];
-    snprintf(name, sizeof name, "hotswap-%u", (unsigned)len);
-    bench_swaps(name, img, len, n);
-    free(img);
-#else
-    (void)n;
-    printf("BENCH hotswap skipped: built without BENCH_SWAP_IMAGE\n");
-#endif
+    snprintf(name, sizeof name, "hotswap-%u", (unsigned)(s_swap_end[0] - s_swap_src[0]));
+    bench_swaps(name, true, n);
+    free(s_swap_ram);
+    s_swap_ram = NULL;
 }
 
 static bool wait_first_run(void)
@@ -782,14 +831,15 @@ static void bench_task(void *arg)
         bench_tput(false, sizes[i], counts[i], batch[i]);
 
     /* 4. restart (slot B empty: one image to verify), quiet (duet's INFO lines off) */
-    bench_swaps("restart", NULL, 0, 10);
+    bench_swaps("restart", false, 10);
     esp_log_level_set("duet", ESP_LOG_WARN);
-    bench_swaps("restart-quiet", NULL, 0, 10);
+    bench_swaps("restart-quiet", false, 10);
     esp_log_level_set("duet", ESP_LOG_INFO);
 
-    /* 5. hot swap of the ~32 KiB signed image, then restarts with both slots full */
+    /* 5. hot swaps of ~32 KiB signed images (a new version each), then restarts with both
+     * slots full */
     bench_hotswap(4);
-    bench_swaps("restart-after-swap", NULL, 0, 10);
+    bench_swaps("restart-after-swap", false, 10);
 
     printf("BENCH done\n");
     vTaskDelete(NULL);
