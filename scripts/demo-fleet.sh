@@ -50,6 +50,7 @@ FLEET_PIDS="$FLEET_PIDS $SIM"
 tail -n +1 -f --pid="$SIM" sim.log | sed -u 's/^/    sim | /' &
 FLEET_PIDS="$FLEET_PIDS $!"
 fleet_wait sim.log "mqtt: connected" 10 || { echo "demo-fleet: the device did not connect" >&2; exit 1; }
+fleet_wait sim.log "is the running release" 10 || { echo "demo-fleet: no first check" >&2; exit 1; }
 sleep 1
 
 banner "4. publish counter v2, then: mosquitto_pub -t duet/demo-1/check"

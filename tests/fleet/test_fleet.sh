@@ -135,9 +135,12 @@ corrupt)
     sleep 1 # polls go on: a refused manifest is not fetched in full again (304)
     [ "$(count access.log 'counter-2.0.0.img')" = 1 ] || fleet_fail "refused image fetched again"
     # A tampered manifest (the size changed after signing) is refused before any download.
-    publish v2.img
-    sed 's/"size":\([0-9]*\)/"size":1\1/' www/rel/counter.json > m && mv m www/rel/counter.json
-    touch -d "@$((STAMP + 5))" www/rel/counter.json
+    # (Made aside and moved in whole: the device polls meanwhile.)
+    mkdir -p staging && cp www/rel/counter.json staging/
+    "$D" publish v2.img --key key.pem -o staging > publish.log || fleet_fail "duet publish"
+    sed 's/"size":\([0-9]*\)/"size":1\1/' staging/counter.json > www/rel/m.tmp
+    touch -d "@$((STAMP + 5))" www/rel/m.tmp
+    mv www/rel/m.tmp www/rel/counter.json
     wait_log d1 "fleet: manifest refused: IMG_BAD_SIG"
     [ "$(count access.log 'counter-2.0.0.img')" = 1 ] || fleet_fail "tampered manifest led to a download"
     expect_running d1 1.0.0
@@ -149,8 +152,9 @@ replay)
     grep -q '"sequence":2' www/rel/counter.json || fleet_fail "publish did not continue the sequence"
     sim_start d1 --provision v1.img --fleet-manifest "$MANIFEST" --fleet-period-ms 300
     wait_log d1 "fleet: installed counter 2.0.0"
-    cp old-v1.json www/rel/counter.json
-    touch -d "@$((STAMP + 5))" www/rel/counter.json
+    cp old-v1.json www/rel/m.tmp
+    touch -d "@$((STAMP + 5))" www/rel/m.tmp
+    mv www/rel/m.tmp www/rel/counter.json
     wait_log d1 "fleet: manifest refused: MANIFEST_REPLAY"
     expect_running d1 2.0.0
     sim_stop d1
@@ -170,6 +174,7 @@ mqtt)
     sim_start d1 --provision v1.img --fleet-manifest "$MANIFEST" --fleet-period-ms 0 \
         --mqtt "127.0.0.1:$MQTT_PORT" --mqtt-status-ms 500
     wait_log d1 "mqtt: connected"
+    wait_log d1 "fleet: counter 1.0.0 (sequence 1) is the running release" # the check at start
     publish v2.img
     sleep 1
     [ "$(count access.log 'counter-2.0.0.img')" = 0 ] || fleet_fail "pulled without a trigger"
