@@ -255,6 +255,15 @@ static void check(duet_sim_fleet_t *f)
         record(f, "current", DUET_OK);
         return;
     }
+    if (m.sequence == last && last != 0) {
+        /* Installed before and no longer running (rolled back after a crash loop, or
+         * the operator's rollback): never pull the same release again and again. */
+        say(f, "%s %s (sequence %u) was installed before; not pulled again", m.name, m.version,
+            (unsigned)m.sequence);
+        memcpy(f->etag, etag, sizeof etag);
+        record(f, "seen", DUET_OK);
+        return;
+    }
     if (!selected) {
         say(f, "%s %s not for this device (rollout %u.%06u, bucket 0.%06u)", m.name, m.version,
             (unsigned)(m.rollout_ppm / 1000000u), (unsigned)(m.rollout_ppm % 1000000u),

@@ -49,7 +49,7 @@ typedef struct {
     uint32_t resumes;       /* Range requests after a dropped connection */
     uint32_t last_sequence; /* last accepted sequence (persisted) */
     duet_err_t last_err;    /* result of the last check */
-    char last_action[16];   /* updated|unchanged|current|not-selected|refused|failed */
+    char last_action[16];   /* updated|unchanged|current|seen|not-selected|refused|failed */
     char last_version[24];  /* manifest version of the last check, "" before one */
     bool selected;          /* the last manifest's rollout took this device */
     uint32_t bucket;        /* its rollout bucket (millionths) */

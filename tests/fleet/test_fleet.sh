@@ -13,6 +13,8 @@
 #              a tampered manifest: refused (IMG_BAD_SIG)
 #   replay     after v2 (sequence 2), the old v1 manifest (sequence 1) is served again:
 #              refused (MANIFEST_REPLAY), also after a restart; v2 runs on
+#   rolledback after an operator's rollback from the pulled release, a restarted device
+#              does not pull the same release again
 #   mqtt       no polling: a "check" message on the broker triggers the pull; the
 #              retained status topic shows the new version
 #   rollout    20 devices, rollout 0.5: each device's choice equals the published
@@ -166,6 +168,19 @@ replay)
     }
     expect_running d1 2.0.0
     [ "$(count access.log 'counter-1.0.0.img')" = 0 ] || fleet_fail "replayed image fetched"
+    ;;
+rolledback)
+    publish v2.img
+    sim_start d1 --provision v1.img --fleet-manifest "$MANIFEST" --fleet-period-ms 0
+    wait_log d1 "fleet: installed counter 2.0.0"
+    curl -sf -X POST -H "Authorization: Bearer T" "http://127.0.0.1:$(cat d1.port)/api/rollback" >/dev/null ||
+        fleet_fail "rollback"
+    expect_running d1 1.0.0
+    sim_stop d1
+    sim_start d1 --fleet-manifest "$MANIFEST" --fleet-period-ms 0
+    wait_log d1 "fleet: counter 2.0.0 (sequence 1) was installed before; not pulled again"
+    expect_running d1 1.0.0
+    [ "$(count access.log 'counter-2.0.0.img')" = 1 ] || fleet_fail "rolled-back release pulled again"
     ;;
 mqtt)
     fleet_mosquitto "$W"
