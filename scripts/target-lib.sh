@@ -64,13 +64,16 @@ idf_build() {
     for f in "$@"; do defaults="$defaults;$f"; done
     local b="$OUT/idf/$name"
     mkdir -p "$b"
-    # An existing sdkconfig wins over SDKCONFIG_DEFAULTS: start from the defaults again
-    # whenever one of them changed, so a scenario never runs with stale options.
-    local f list
+    # An existing sdkconfig wins over SDKCONFIG_DEFAULTS (and idf.py rewrites it on every
+    # build): start from the defaults again whenever their list or content changed, so
+    # a scenario never runs with stale options.
+    local list stamp
     IFS=';' read -ra list <<<"$defaults"
-    for f in "${list[@]}"; do
-        if [ "$f" -nt "$b/sdkconfig" ]; then rm -f "$b/sdkconfig"; fi
-    done
+    stamp=$( { echo "$defaults"; cat "${list[@]}"; } | sha256sum | cut -c1-64)
+    if [ "$(cat "$b/defaults.stamp" 2>/dev/null)" != "$stamp" ]; then
+        rm -f "$b/sdkconfig"
+        echo "$stamp" >"$b/defaults.stamp"
+    fi
     idf.py -C "$dir" -B "$b" -D SDKCONFIG="$b/sdkconfig" -D SDKCONFIG_DEFAULTS="$defaults" \
         "${IDF_EXTRA_ARGS[@]}" build >"$LOGS/idf-$name.log" 2>&1
 }

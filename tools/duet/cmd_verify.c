@@ -48,6 +48,7 @@ static const char *tlv_name(uint16_t t)
     case DUET_TLV_NAME: return "NAME";
     case DUET_TLV_BUILD_TIME: return "BUILD_TIME";
     case DUET_TLV_GIT: return "GIT";
+    case DUET_TLV_PAYLOAD_SHA256: return "PAYLOAD_SHA256";
     case DUET_TLV_SHA256: return "SHA256";
     case DUET_TLV_KEY_ID: return "KEY_ID";
     case DUET_TLV_ECDSA_P256: return "ECDSA_P256";
