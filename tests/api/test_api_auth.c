@@ -145,9 +145,9 @@ static void test_only_the_exact_token_is_accepted_and_never_echoed(void **state)
         "Bearer zq7-secret-token-4711",   /* case */
         "Bearer Zq7-secret-token-4712",   /* last byte */
         "Bearer Xq7-secret-token-4711",   /* first byte */
-        "Bearer " TOKEN TOKEN,            /* twice as long */
+        ("Bearer " TOKEN TOKEN),          /* twice as long (parenthesised: clang -Wstring-concatenation) */
         "Bearer ",                        /* empty */
-        "Token " TOKEN,                   /* wrong scheme */
+        ("Token " TOKEN),                 /* wrong scheme */
         TOKEN,                            /* no scheme */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
