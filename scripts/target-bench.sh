@@ -76,19 +76,10 @@ if [ -z "${TB_TABLE_ONLY:-}" ]; then
 
     echo "target-bench: building bench/target/fw (idf.py, a few minutes the first time)"
     B=$OUT/idf/$NAME
-    # idf.py applies defaults only to options its sdkconfig does not have yet: when a defaults
-    # file changed (new key, edited sdkconfig.defaults), start from a fresh sdkconfig.
-    # shellcheck disable=SC2086
-    SUM=$(cat "$ROOT/bench/target/fw/sdkconfig.defaults" "$RUN/sdkconfig.key" ${TB_EXTRA_DEFAULTS:-} | sha256sum)
-    if [ "$(cat "$B/defaults.sum" 2>/dev/null)" != "$SUM" ]; then
-        rm -f "$B/sdkconfig"
-        mkdir -p "$B"
-        echo "$SUM" >"$B/defaults.sum"
-    fi
     IDF_EXTRA_ARGS=(-D BENCH_SWAP_DIR="$RUN/swap")
     # shellcheck disable=SC2086
     idf_build "$NAME" "$ROOT/bench/target/fw" "$RUN/sdkconfig.key" ${TB_EXTRA_DEFAULTS:-} ||
-        { rm -f "$B/defaults.sum"; tail -30 "$LOGS/idf-$NAME.log"; die "idf.py build failed ($LOGS/idf-$NAME.log)"; }
+        { tail -30 "$LOGS/idf-$NAME.log"; die "idf.py build failed ($LOGS/idf-$NAME.log)"; }
     OFF=$(part_offset "$B" duet_a)
     [ -n "$OFF" ] || die "no duet_a partition in the firmware's table"
     flash_image "$B" "$RUN/$NAME.bin" "$OFF" "$RUN/ring_echo.signed.img" || die "merge_bin failed"
