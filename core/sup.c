@@ -266,7 +266,7 @@ duet_err_t duet_sup_restart(duet_sup_t *s)
     sup_log_drain(s);
     sup_recover_reset(s); /* an operator restart gets a fresh crash budget */
     if (!s->linked)
-        DUET_TRY(sup_slots_refresh(s));
+        DUET_TRY(sup_slots_refresh_ex(s, false)); /* the other slot did not change */
     return sup_boot(s);
 }
 

@@ -61,6 +61,9 @@ DUET_INTERNAL duet_err_t sup_boot(duet_sup_t *s);
 /* ---- sup_slots.c ---- */
 /* Reload the journal and verify both slots (fills slot_valid / slot_info). */
 DUET_INTERNAL duet_err_t sup_slots_refresh(duet_sup_t *s);
+/** Same; both = false verifies only the journal's active slot unless it cannot boot:
+ *  restarts (operator, crash recovery) of a program whose other slot did not change. */
+DUET_INTERNAL duet_err_t sup_slots_refresh_ex(duet_sup_t *s, bool both);
 /* Pick the slot to boot (active, else the other CONFIRMED/PENDING one), fixing the
  * journal if it has to fall back. *slot = -1 with DUET_ERR_NO_IMAGE if none. */
 DUET_INTERNAL duet_err_t sup_slots_select(duet_sup_t *s, int *slot);

@@ -104,7 +104,7 @@ void sup_recover_poll(duet_sup_t *s, uint64_t now)
     if (now - s->recover_at_us >= (UINT64_C(1) << 63))
         return;
     s->restarts++;
-    duet_err_t e = s->linked ? DUET_OK : sup_slots_refresh(s);
+    duet_err_t e = s->linked ? DUET_OK : sup_slots_refresh_ex(s, false);
     if (e != DUET_OK) {
         s->last_err = e;
         sup_set_state(s, DUET_SUP_OFFLINE);

@@ -154,7 +154,14 @@ void sup_slots_reverify(duet_sup_t *s, int slot)
         (void)verify(s, slot); /* result kept in slot_valid */
 }
 
+static bool bootable(const duet_sup_t *s, int slot);
+
 duet_err_t sup_slots_refresh(duet_sup_t *s)
+{
+    return sup_slots_refresh_ex(s, true);
+}
+
+duet_err_t sup_slots_refresh_ex(duet_sup_t *s, bool both)
 {
     duet_slot_rec_t r;
     bool fresh = false;
@@ -168,8 +175,14 @@ duet_err_t sup_slots_refresh(duet_sup_t *s)
     s->rec = r;
     s->rec_loaded = true;
     s->rec_fresh = fresh;
-    for (int i = 0; i < (int)DUET_SLOT_COUNT; i++)
-        (void)verify(s, i); /* result kept in slot_valid */
+    int a = r.sr_active < DUET_SLOT_COUNT ? r.sr_active : 0;
+    (void)verify(s, a); /* result kept in slot_valid */
+    /* The other slot: every time, or when the active one cannot boot (fall-back). Its
+     * last result stays otherwise (its flash changes only through an upload, which
+     * verifies it), and anything that relies on it verifies it itself first
+     * (is_target, rollback). */
+    if (both || fresh || !bootable(s, a))
+        (void)verify(s, 1 - a);
     return DUET_OK;
 }
 
