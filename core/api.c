@@ -257,7 +257,9 @@ static duet_err_t auth_locked(const duet_api_t *api, const char *authz, int *sta
     uint64_t now = duet_port_now_us();
     if (s_auth.locked_until_us > now) {
         *status = 429;
-        *msg = "too many failed token attempts"; /* the router adds how long */
+        /* a fixed text: no buffer on this path (it runs on the chip's HTTP task stack) */
+        *msg = "too many failed token attempts: token routes locked for a while "
+               "(auth_locked_ms in /api/status)";
         return DUET_ERR_AUTH;
     }
     s_auth.locked_until_us = 0;
@@ -433,15 +435,8 @@ static duet_err_t route(duet_api_t *api, const duet_api_req_t *req, const duet_a
 
     int status = 401;
     const char *msg = NULL;
-    char locked_msg[96];
     api_lock(api);
     duet_err_t auth = auth_locked(api, req->authorization, &status, &msg);
-    if (auth != DUET_OK && status == 429) {
-        snprintf(locked_msg, sizeof(locked_msg),
-                 "too many failed token attempts: token routes locked for %lu s",
-                 (unsigned long)((duet_api_auth_locked_ms(api) + 999u) / 1000u));
-        msg = locked_msg;
-    }
     if (auth != DUET_OK && is_image)
         api->uploads_refused++;
     api_unlock(api);

@@ -181,6 +181,7 @@ static void test_failed_tokens_lock_the_token_routes_for_a_while(void **state)
     assert_string_equal(jp_str(j, "error", ""), "AUTH");
     assert_int_equal((int)jp_num(j, "status", 0), 429);
     assert_non_null(strstr(jp_str(j, "message", ""), "locked"));
+    assert_non_null(strstr(jp_str(j, "message", ""), "auth_locked_ms"));
     jp_free(j);
     assert_no_token_in(&r, NULL);
     assert_int_equal(call("POST", "/api/image", "Bearer guess", &r), 429);
