@@ -47,21 +47,7 @@
 #define BENCH_S3 0
 #endif
 
-enum { U_CMD, U_ACK, U_ARG0, U_ARG1, U_RES0, U_RES1, U_DONE, U_HB_US, U_HB_EPOCH, U_ERR };
-enum {
-    OP_IDLE = 0,
-    OP_ECHO = 1,
-    OP_ECHO_NOYIELD = 2,
-    OP_DB_ISR = 3,
-    OP_DB_POLL = 4,
-    OP_TX = 5,
-    OP_RX = 6,
-    OP_BURN = 7,
-    OP_CALIB = 8,
-    OP_ECHO_TIMED = 9,
-    OP_DB_ISR_TIMED = 10,
-    OP_ISR_COST = 11,
-};
+#include "bench_proto.h"
 
 #define MAX_MSG     1024u
 #define TICK_CYCLES 240000u /* heartbeat wake-up: 1 ms at 240 MHz (6 ms of CCOUNT on the model) */

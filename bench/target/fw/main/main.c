@@ -46,22 +46,8 @@
 #include "duet/shm.h"
 #include "duet_esp.h"
 
-/* sc_user words and ops: the protocol of bench/target/ring_echo.c (same numbers). */
-enum { U_CMD, U_ACK, U_ARG0, U_ARG1, U_RES0, U_RES1, U_DONE, U_HB_US, U_HB_EPOCH, U_ERR };
-enum {
-    OP_IDLE = 0,
-    OP_ECHO = 1,
-    OP_ECHO_NOYIELD = 2,
-    OP_DB_ISR = 3,
-    OP_DB_POLL = 4,
-    OP_TX = 5,
-    OP_RX = 6,
-    OP_BURN = 7,
-    OP_CALIB = 8,
-    OP_ECHO_TIMED = 9,
-    OP_DB_ISR_TIMED = 10,
-    OP_ISR_COST = 11,
-};
+/* sc_user words and ops shared with the core-1 program bench/target/ring_echo.c */
+#include "../../bench_proto.h"
 
 #define BENCH_PRIO  10 /* above the duet supervisor task (CONFIG_DUET_TASK_PRIORITY) */
 #define BENCH_STACK 12288
