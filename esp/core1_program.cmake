@@ -69,14 +69,15 @@ function(duet_core1_program)
   if(NOT CONFIG_DUET_LOAD_RAM)
     message(FATAL_ERROR "duet_core1_program: only CONFIG_DUET_LOAD_RAM programs can be built")
   endif()
-  foreach(opt VERSION:1.0.0 SECURITY_COUNTER:0 STACK_SIZE:4096 PARTITION:duet_a)
-    string(REPLACE ":" ";" kv ${opt})
-    list(GET kv 0 k)
-    list(GET kv 1 v)
-    if(NOT P_${k})
-      set(P_${k} ${v})
-    endif()
-  endforeach()
+  # The SDK's cross build (sdk/cmake/DuetProgram.cmake) with ESP-IDF's own compiler.
+  get_property(root GLOBAL PROPERTY DUET_ROOT_DIR)
+  get_filename_component(DUET_ROOT "${root}" ABSOLUTE) # read by duet_add_xtensa_program
+  set(DUET_XTENSA_TOOLCHAIN esp32s3)
+  include(${DUET_ROOT}/sdk/cmake/DuetProgram.cmake)
+  if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
+    message(FATAL_ERROR "duet_core1_program: xtensa-esp32s3-elf-gcc not found on PATH")
+  endif()
+  duet_default_args(P VERSION:1.0.0 SECURITY_COUNTER:0 STACK_SIZE:4096 PARTITION:duet_a)
 
   # The signing key, resolved like CONFIG_SECURE_BOOT_SIGNING_KEY (project-relative).
   set(sign_args "")
@@ -93,14 +94,6 @@ function(duet_core1_program)
                         "CONFIG_DUET_SIGNING_KEY is empty: the program would be refused")
   endif()
 
-  # The SDK's cross build (sdk/cmake/DuetProgram.cmake) with ESP-IDF's own compiler.
-  get_property(root GLOBAL PROPERTY DUET_ROOT_DIR)
-  get_filename_component(DUET_ROOT "${root}" ABSOLUTE) # read by duet_add_xtensa_program
-  set(DUET_XTENSA_TOOLCHAIN esp32s3)
-  include(${DUET_ROOT}/sdk/cmake/DuetProgram.cmake)
-  if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
-    message(FATAL_ERROR "duet_core1_program: xtensa-esp32s3-elf-gcc not found on PATH")
-  endif()
   set(srcs "")
   foreach(s IN LISTS P_SOURCES)
     get_filename_component(s "${s}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")

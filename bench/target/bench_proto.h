@@ -25,4 +25,26 @@ enum {
     OP_ISR_COST = 11,
 };
 
+#if defined(__XTENSA__)
+#include <stdint.h>
+/* The calibration loop both cores run: exactly 2n + 1 instructions between the two
+ * CCOUNT reads (addi + bnez per pass), interrupts off. Returns the CCOUNT ticks. One
+ * copy, so both sides measure the same instruction stream. */
+static inline uint32_t bench_calib_loop(uint32_t n)
+{
+    uint32_t t0, t1, k = n, ps;
+    __asm__ volatile("rsil %0, 15" : "=a"(ps) : : "memory");
+    __asm__ volatile("rsr %0, ccount\n"
+                     "1:\n\t"
+                     "addi %2, %2, -1\n\t"
+                     "bnez %2, 1b\n\t"
+                     "rsr %1, ccount"
+                     : "=&a"(t0), "=&a"(t1), "+a"(k)
+                     :
+                     : "memory");
+    __asm__ volatile("wsr %0, ps\n\trsync" : : "a"(ps) : "memory");
+    return t1 - t0;
+}
+#endif
+
 #endif /* DUET_BENCH_PROTO_H */

@@ -180,19 +180,7 @@ static void sleep_until_irq(void)
 static uint32_t calib_loop(uint32_t n)
 {
 #if BENCH_S3
-    uint32_t t0, t1, k = n;
-    uint32_t ps;
-    __asm__ volatile("rsil %0, 15" : "=a"(ps) : : "memory");
-    __asm__ volatile("rsr %0, ccount\n"
-                     "1:\n\t"
-                     "addi %2, %2, -1\n\t"
-                     "bnez %2, 1b\n\t"
-                     "rsr %1, ccount"
-                     : "=&a"(t0), "=&a"(t1), "+a"(k)
-                     :
-                     : "memory");
-    irq_restore(ps);
-    return t1 - t0;
+    return bench_calib_loop(n);
 #else
     uint32_t t0 = duet_rt_cycles();
     for (volatile uint32_t k = n; k != 0; k = k - 1u) {
@@ -254,6 +242,17 @@ static void op_echo(duet_chan_t *ch, uint32_t op)
     }
 }
 
+/* The ring is full (tx) or empty (rx): book the cycles worked since t, beat now and
+ * then, hand the model to core 0; returns the new start of work. */
+static uint32_t hand_over(uint32_t *work, uint32_t *yields, uint32_t t)
+{
+    *work += duet_rt_cycles() - t;
+    if ((++*yields & 255u) == 0)
+        duet_rt_heartbeat();
+    model_yield();
+    return duet_rt_cycles();
+}
+
 /* Stream 'count' messages of 'size' bytes (word 0 = sequence number) to core 0.
  * Own work = CCOUNT ticks outside model_yield(), i.e. this core's instructions only. */
 static void op_tx(duet_chan_t *ch, uint32_t size, uint32_t count)
@@ -271,11 +270,7 @@ static void op_tx(duet_chan_t *ch, uint32_t size, uint32_t count)
             fail(e);
             break;
         }
-        work += duet_rt_cycles() - t;
-        if ((++yields & 255u) == 0)
-            duet_rt_heartbeat();
-        model_yield();
-        t = duet_rt_cycles();
+        t = hand_over(&work, &yields, t);
     }
     work += duet_rt_cycles() - t;
     st(U_RES0, work);
@@ -300,11 +295,7 @@ static void op_rx(duet_chan_t *ch, uint32_t size, uint32_t count)
             fail(e);
             break;
         }
-        work += duet_rt_cycles() - t;
-        if ((++yields & 255u) == 0)
-            duet_rt_heartbeat();
-        model_yield();
-        t = duet_rt_cycles();
+        t = hand_over(&work, &yields, t);
     }
     work += duet_rt_cycles() - t;
     st(U_RES0, work);

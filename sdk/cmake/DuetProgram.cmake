@@ -66,6 +66,19 @@ endif()
 set(DUET_XTENSA_ABI ${DUET_XTENSA_ABI} CACHE INTERNAL "ABI of the Xtensa cross build")
 set(DUET_XTENSA_TOOLCHAIN_FILE ${DUET_XTENSA_TOOLCHAIN_FILE} CACHE INTERNAL "")
 
+# duet_default_args(P KEY:VALUE ...): set P_KEY to VALUE where the caller gave none
+# (after cmake_parse_arguments with prefix P; a macro, so it sets the caller's variables).
+macro(duet_default_args prefix)
+  foreach(_duet_kv ${ARGN})
+    string(REPLACE ":" ";" _duet_kv ${_duet_kv})
+    list(GET _duet_kv 0 _duet_k)
+    list(GET _duet_kv 1 _duet_v)
+    if(NOT ${prefix}_${_duet_k})
+      set(${prefix}_${_duet_k} ${_duet_v})
+    endif()
+  endforeach()
+endmacro()
+
 # duet_add_xtensa_program(NAME ... SOURCES ... [same options as duet_add_program]
 #                         [BINARY_DIR dir] [IMAGE file] [CLI path CLI_TARGET target]
 #                         [PACK_ARGS ...])
@@ -79,15 +92,8 @@ function(duet_add_xtensa_program)
   if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
     return()
   endif()
-  foreach(opt VERSION:1.0.0 SECURITY_COUNTER:0 WINDOW_BASE:0x3FCDC700 WINDOW_SIZE:0xD010
-              STACK_SIZE:4096 SHM_SIZE:0x2000)
-    string(REPLACE ":" ";" kv ${opt})
-    list(GET kv 0 k)
-    list(GET kv 1 v)
-    if(NOT P_${k})
-      set(P_${k} ${v})
-    endif()
-  endforeach()
+  duet_default_args(P VERSION:1.0.0 SECURITY_COUNTER:0 WINDOW_BASE:0x3FCDC700
+                    WINDOW_SIZE:0xD010 STACK_SIZE:4096 SHM_SIZE:0x2000)
   if(NOT P_IMAGE_NAME)
     set(P_IMAGE_NAME ${P_NAME})
   endif()

@@ -22,6 +22,7 @@
 #include "duet/crypto.h"
 #include "duet/json.h"
 #include "fake_port.h"
+#include "mem_resp.h"
 #include "jsonp.h"
 
 #define TOKEN "s3cret-token"
@@ -35,13 +36,6 @@ typedef struct {
     size_t len, pos, cut;
 } mreq_t;
 
-typedef struct {
-    int status;
-    char type[64];
-    char body[65536];
-    size_t len;
-    int starts;
-} mresp_t;
 
 static int m_recv(void *ctx, void *buf, size_t cap)
 {
@@ -57,26 +51,6 @@ static int m_recv(void *ctx, void *buf, size_t cap)
     memcpy(buf, r->body + r->pos, n);
     r->pos += n;
     return (int)n;
-}
-
-static int m_start(void *ctx, int status, const char *type, long len)
-{
-    mresp_t *r = ctx;
-    r->status = status;
-    r->starts++;
-    snprintf(r->type, sizeof(r->type), "%s", type);
-    return 0;
-}
-
-static int m_write(void *ctx, const void *data, size_t len)
-{
-    mresp_t *r = ctx;
-    if (r->len + len >= sizeof(r->body))
-        return -1;
-    memcpy(r->body + r->len, data, len);
-    r->len += len;
-    r->body[r->len] = '\0';
-    return 0;
 }
 
 /* One request; returns the parsed JSON answer (or NULL for non-JSON) in *json. */

@@ -24,39 +24,13 @@
 #include "api_priv.h"
 #include "duet/api.h"
 #include "fake_port.h"
+#include "mem_resp.h"
 #include "jsonp.h"
 
 #define TOKEN "Zq7-secret-token-4711"
 
 static duet_sup_t sup;
 static duet_api_t api;
-
-typedef struct {
-    int status;
-    char type[64];
-    char body[65536];
-    size_t len;
-} mresp_t;
-
-static int m_start(void *ctx, int status, const char *type, long len)
-{
-    (void)len;
-    mresp_t *r = ctx;
-    r->status = status;
-    snprintf(r->type, sizeof(r->type), "%s", type);
-    return 0;
-}
-
-static int m_write(void *ctx, const void *data, size_t len)
-{
-    mresp_t *r = ctx;
-    if (r->len + len >= sizeof(r->body))
-        return -1;
-    memcpy(r->body + r->len, data, len);
-    r->len += len;
-    r->body[r->len] = '\0';
-    return 0;
-}
 
 typedef struct {
     const uint8_t *data;

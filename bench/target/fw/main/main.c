@@ -199,23 +199,6 @@ static stats_t stats(uint32_t *v, int n)
     return s;
 }
 
-/* Exactly 2n + 1 instructions between the two CCOUNT reads (addi + bnez per pass),
- * interrupts off. The same loop runs on core 1 (ring_echo.c). */
-static uint32_t calib_loop(uint32_t n)
-{
-    uint32_t t0, t1, k = n, ps;
-    __asm__ volatile("rsil %0, 15" : "=a"(ps) : : "memory");
-    __asm__ volatile("rsr %0, ccount\n"
-                     "1:\n\t"
-                     "addi %2, %2, -1\n\t"
-                     "bnez %2, 1b\n\t"
-                     "rsr %1, ccount"
-                     : "=&a"(t0), "=&a"(t1), "+a"(k)
-                     :
-                     : "memory");
-    __asm__ volatile("wsr %0, ps\n\trsync" : : "a"(ps) : "memory");
-    return t1 - t0;
-}
 
 /* ---- phase breakdown: CCOUNT stopwatches around the calls of the bench task --------- */
 
@@ -349,7 +332,7 @@ duet_err_t __wrap_duet_port_core1_start(const duet_img_info_t *img)
 static void bench_calib_c0(const char *name, uint32_t n)
 {
     int64_t u0 = esp_timer_get_time();
-    uint32_t ticks = calib_loop(n);
+    uint32_t ticks = bench_calib_loop(n);
     int64_t u1 = esp_timer_get_time();
     uint32_t insn = 2u * n + 1u;
     printf("BENCH %s n=1 insn=%" PRIu32 " ccount=%" PRIu32 " esp_timer_us=%" PRId64
