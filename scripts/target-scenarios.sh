@@ -344,5 +344,7 @@ run_scenarios() {
     want core0-reset && sc_core0_reset
     want empty-slot && sc_bad_slot empty-slot "" 'duet: slot A: empty \(no duet image\)'
     want corrupt-slot && sc_corrupt_slot
+    local f
+    for f in "${EXTRA_SCENARIOS[@]}"; do "$f"; done
     return 0
 }

@@ -20,6 +20,10 @@ ROOT=$(pwd)
 target_check_tools
 
 . "$ROOT/scripts/target-scenarios.sh"
+# One file per feature adds its scenarios: scripts/target-sc-<feature>.sh appends a
+# function name to EXTRA_SCENARIOS; run_scenarios calls each after the core ones.
+EXTRA_SCENARIOS=()
+for f in "$ROOT"/scripts/target-sc-*.sh; do [ -e "$f" ] && . "$f"; done
 
 echo "target-test: building the duet CLI and the core-1 programs (windowed ABI)"
 if ! build_host; then
