@@ -34,6 +34,7 @@
 
 #include "duet/err.h"
 #include "duet/ring.h"
+#include "duet/timing.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,7 +62,7 @@ enum {
 
 /** c0_cmd bits (written by core 0). */
 #define DUET_CMD_STOP 0x1u /* ask the program to return from duet_main */
-#define DUET_CMD_PARK 0x2u /* ask core 1 to spin in RAM (flash lockout) */
+#define DUET_CMD_PARK 0x2u /* reserved; the flash lockout uses sc_park_req/sc_park_ack */
 
 /** cr_exccause of an Xtensa fault that is not a level-1 exception (the watchpoint's
  *  debug exception, NMI, high-level interrupt): EXCCAUSE would be stale. */
@@ -138,10 +139,23 @@ typedef struct {
     uint8_t sc_build_id_len;  /* 84  [c1] */
     uint8_t sc_pad1[3];       /* 85 */
     uint32_t sc_user[10];     /* 88  [app] free for the application (e.g. demo counter) */
-    uint8_t sc_pad2[256 - 128]; /* 128 */
+    /* Flash lockout of XIP programs (core 0 disables the flash cache): core 0 makes
+     * sc_park_req odd and rings; core 1, in RAM-resident code, copies it to sc_park_ack
+     * and spins until sc_park_req changes (even again). A sequence, not a flag, so a
+     * stale ack of the previous park is never taken for the next one. */
+    uint32_t sc_park_req;     /* 128 [c0] odd: park now; even: released */
+    uint32_t sc_park_ack;     /* 132 [c1] the sc_park_req value core 1 is parked for */
+    uint32_t sc_park_count;   /* 136 [c1] parks served */
+    uint32_t sc_park_last;    /* 140 [c1] core-1 cycles (CCOUNT) of the last park */
+    uint32_t sc_park_max;     /* 144 [c1] longest park, cycles */
+    uint32_t sc_park_total;   /* 148 [c1] sum of all parks, cycles (wraps) */
+    uint32_t sc_park_stalls;  /* 152 [c0] parks enforced by the hardware stall (no ack) */
+    uint8_t sc_pad2[256 - 156]; /* 156 */
     duet_crash_t sc_crash;    /* 256 [c1 / c0] last crash of this or an earlier epoch */
     duet_shm_chan_t sc_chan[DUET_SHM_MAX_CHANNELS]; /* 512 [c0] */
-    uint8_t sc_reserved[DUET_SHM_CTRL_SIZE - 512 - 32 * DUET_SHM_MAX_CHANNELS]; /* 768 */
+    /* 768 [c1; c0 only tm_reset_req] loop-timing histogram (duet/timing.h). Was reserved
+     * (zero) in earlier builds: zero reads as "no marks", so the layout version stays. */
+    duet_timing_t sc_timing;
 } duet_shm_ctrl_t;
 
 _Static_assert(sizeof(duet_crash_t) == 256, "crash record size");
@@ -150,8 +164,10 @@ _Static_assert(sizeof(duet_shm_chan_t) == 32, "channel entry size");
 _Static_assert(offsetof(duet_shm_ctrl_t, sc_epoch) == 12, "epoch offset");
 _Static_assert(offsetof(duet_shm_ctrl_t, sc_heartbeat) == 28, "heartbeat offset");
 _Static_assert(offsetof(duet_shm_ctrl_t, sc_user) == 88, "user words offset");
+_Static_assert(offsetof(duet_shm_ctrl_t, sc_park_req) == 128, "park request offset");
 _Static_assert(offsetof(duet_shm_ctrl_t, sc_crash) == 256, "crash record offset");
 _Static_assert(offsetof(duet_shm_ctrl_t, sc_chan) == 512, "channel table offset");
+_Static_assert(offsetof(duet_shm_ctrl_t, sc_timing) == 768, "timing block offset");
 _Static_assert(sizeof(duet_shm_ctrl_t) == DUET_SHM_CTRL_SIZE, "control block size");
 
 /** How core 0 lays out the shared area. */
