@@ -5,7 +5,8 @@
  * tick, publishes the count as progress and logs it once a second with its version,
  * so a hot swap to another build is visible in the log and in the counting speed. The
  * count continues across restarts and swaps: core 0 keeps sc_user when it
- * re-initialises the shared area. Returns when core 0 asks it to stop.
+ * re-initialises the shared area. Marks every tick for the loop-timing histogram
+ * (docs/timing.md). Returns when core 0 asks it to stop.
  * Portable: only duet/app.h (builds for the PC simulator and bare-metal Xtensa).
  */
 #include "duet/app.h"
@@ -25,7 +26,9 @@ void duet_main(void)
     DUET_LOGI("counter v%s up (epoch %u, step %d, starting at %u)", DUET_PROGRAM_VERSION,
               (unsigned)duet_rt_epoch(), COUNTER_STEP, (unsigned)count);
     uint64_t next_log = duet_rt_time_us() + 1000000u;
+    duet_rt_loop_period_us(TICK_US + TICK_US / 10u); /* a tick 10 % late is a miss */
     while (!duet_rt_should_stop()) {
+        duet_rt_loop_mark(); /* tick-to-tick time: /api/timing, `duet timing` */
         count += COUNTER_STEP;
         __atomic_store_n(&c->sc_user[0], count, __ATOMIC_RELEASE);
         duet_rt_progress(count);

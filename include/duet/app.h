@@ -81,6 +81,20 @@ uint32_t duet_rt_cycles(void);
 /** Busy-wait (never ets_delay_us: it is mis-scaled on core 1 in unicore builds). */
 void duet_rt_delay_us(uint32_t us);
 
+/* ---- loop timing (histogram in shared memory, duet/timing.h, docs/timing.md) ------ */
+/** Mark one loop iteration: the cycles since the previous mark go into the histogram
+ *  core 0 shows (/api/timing, `duet timing`, the web page). The first mark of a run
+ *  (and the first after core 0 asked for a reset) only starts the clock. No allocation,
+ *  no lock; core 1 only, not from interrupts. */
+void duet_rt_loop_mark(void);
+/** Declare the loop period: intervals longer than this count as deadline misses.
+ *  0 = none. Does not reset the figures. */
+void duet_rt_loop_period_cycles(uint32_t cycles);
+/** The same in microseconds, converted with the cycle rate core 1 publishes
+ *  (sc_c1_cpu_hz: host 1 GHz; chip: measured with the program's CPU_HZ option, else the
+ *  ESP32-S3's 240 MHz is assumed). */
+void duet_rt_loop_period_us(uint32_t us);
+
 /* ---- doorbells -------------------------------------------------------------------- */
 /** Ring core 0's doorbell (ISR-safe). */
 void duet_rt_doorbell_ring(void);

@@ -1,0 +1,134 @@
+/*
+ * rt_timing.c - duet_rt_loop_mark(): core 1's writer of the loop-timing histogram
+ * (duet/timing.h has the block, the buckets and the sequence protocol).
+ *
+ * The mark is the only code here on the loop's path, so it is kept short: the cycle
+ * counter read inline on Xtensa (CCOUNT), one branch to the rare slow path (first mark
+ * of the run, or a reset core 0 asked for), then straight-line updates of words only
+ * core 1 writes (plain loads and stores; no read-modify-write atomics, which the call0
+ * lx106 build lacks). bench/timing measures it; docs/benchmarks.md has the figures.
+ */
+#include "duet/app.h"
+#include "duet/timing.h"
+#include "rt_priv.h"
+
+static duet_timing_t *s_t;            /* the block once the first mark primed it; NULL before */
+static uint32_t s_last;               /* cycle count at the previous mark */
+static uint32_t s_ack;                /* the reset request last honoured */
+static uint32_t s_limit = UINT32_MAX; /* intervals above this are misses (none by default) */
+
+static inline uint32_t cycles_now(void)
+{
+#if defined(__XTENSA__)
+    uint32_t v;
+    __asm__ volatile("rsr %0, ccount" : "=a"(v)); /* what duet_arch_cycles reads, inline */
+    return v;
+#else
+    return duet_arch_cycles();
+#endif
+}
+
+static inline uint32_t ld(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void st(uint32_t *p, uint32_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/* Open an update: tm_seq odd, and nothing below may become visible before it. */
+static inline uint32_t seq_begin(duet_timing_t *t)
+{
+    uint32_t seq = ld(&t->tm_seq) | 1u; /* odd even if a previous run stopped mid-update */
+    st(&t->tm_seq, seq);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    return seq;
+}
+
+static inline void seq_end(duet_timing_t *t, uint32_t seq)
+{
+    __atomic_store_n(&t->tm_seq, seq + 1u, __ATOMIC_RELEASE);
+}
+
+static duet_timing_t *block(void)
+{
+    duet_shm_ctrl_t *c = duet_rt_ctrl();
+    return c != NULL ? &c->sc_timing : NULL;
+}
+
+/* First mark of the run or a reset request: clear the figures and start the clock. */
+__attribute__((noinline)) static void mark_slow(uint32_t now)
+{
+    duet_timing_t *t = block();
+    if (t == NULL)
+        return; /* no control block (cannot happen after boot): nothing to record */
+    uint32_t seq = seq_begin(t);
+    st(&t->tm_count_lo, 0u);
+    st(&t->tm_count_hi, 0u);
+    st(&t->tm_sum_lo, 0u);
+    st(&t->tm_sum_hi, 0u);
+    st(&t->tm_min, UINT32_MAX);
+    st(&t->tm_max, 0u);
+    st(&t->tm_misses, 0u);
+    for (unsigned i = 0; i < DUET_TIMING_BUCKETS; i++)
+        st(&t->tm_bucket[i], 0u);
+    st(&t->tm_period, s_limit == UINT32_MAX ? 0u : s_limit);
+    s_ack = __atomic_load_n(&t->tm_reset_req, __ATOMIC_ACQUIRE);
+    st(&t->tm_reset_ack, s_ack);
+    seq_end(t, seq);
+    s_last = now;
+    s_t = t;
+}
+
+void duet_rt_loop_mark(void)
+{
+    uint32_t now = cycles_now();
+    duet_timing_t *t = s_t;
+    if (__builtin_expect(t == NULL || ld(&t->tm_reset_req) != s_ack, 0)) {
+        mark_slow(now);
+        return;
+    }
+    uint32_t d = now - s_last; /* modulo 2^32: right across a counter wrap */
+    s_last = now;
+    uint32_t seq = seq_begin(t);
+    uint32_t *b = &t->tm_bucket[duet_timing_bucket(d)];
+    st(b, ld(b) + 1u);
+    uint32_t n = ld(&t->tm_count_lo) + 1u;
+    st(&t->tm_count_lo, n);
+    if (__builtin_expect(n == 0u, 0))
+        st(&t->tm_count_hi, ld(&t->tm_count_hi) + 1u);
+    uint32_t sum = ld(&t->tm_sum_lo) + d;
+    st(&t->tm_sum_lo, sum);
+    if (sum < d) /* carry */
+        st(&t->tm_sum_hi, ld(&t->tm_sum_hi) + 1u);
+    if (d < ld(&t->tm_min))
+        st(&t->tm_min, d);
+    if (d > ld(&t->tm_max))
+        st(&t->tm_max, d);
+    if (d > s_limit)
+        st(&t->tm_misses, ld(&t->tm_misses) + 1u);
+    seq_end(t, seq);
+}
+
+void duet_rt_loop_period_cycles(uint32_t cycles)
+{
+    s_limit = cycles == 0u ? UINT32_MAX : cycles;
+    duet_timing_t *t = block();
+    if (t == NULL)
+        return;
+    uint32_t seq = seq_begin(t);
+    st(&t->tm_period, cycles);
+    seq_end(t, seq);
+}
+
+void duet_rt_loop_period_us(uint32_t us)
+{
+    duet_shm_ctrl_t *c = duet_rt_ctrl();
+    uint32_t hz = c != NULL ? ld(&c->sc_c1_cpu_hz) : 0u;
+    if (hz == 0u)
+        hz = 240000000u; /* not measured: the ESP32-S3's default CPU clock */
+    uint64_t cyc = (uint64_t)us * hz / 1000000u;
+    duet_rt_loop_period_cycles(cyc > UINT32_MAX ? UINT32_MAX : (uint32_t)cyc);
+}
