@@ -232,6 +232,24 @@ void duet_json_u64(duet_json_t *j, const char *key, uint64_t v)
     put(j, tmp, (size_t)n);
 }
 
+void duet_json_fixed(duet_json_t *j, const char *key, uint64_t v, unsigned decimals)
+{
+    char tmp[48];
+    uint64_t scale = 1;
+    if (decimals > 9u)
+        decimals = 9u;
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10u;
+    int n;
+    if (decimals == 0u)
+        n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+    else
+        n = snprintf(tmp, sizeof(tmp), "%llu.%0*llu", (unsigned long long)(v / scale),
+                     (int)decimals, (unsigned long long)(v % scale));
+    prefix(j, key);
+    put(j, tmp, (size_t)n);
+}
+
 void duet_json_i64(duet_json_t *j, const char *key, int64_t v)
 {
     char tmp[24];

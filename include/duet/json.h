@@ -47,6 +47,9 @@ void duet_json_str(duet_json_t *j, const char *key, const char *s);
 void duet_json_strn(duet_json_t *j, const char *key, const char *s, size_t len);
 void duet_json_u64(duet_json_t *j, const char *key, uint64_t v);
 void duet_json_i64(duet_json_t *j, const char *key, int64_t v);
+/** v / 10^decimals as a decimal number (decimals <= 9), e.g. (12345, 3) -> 12.345:
+ *  fractions without floating point (the timing API's microseconds). */
+void duet_json_fixed(duet_json_t *j, const char *key, uint64_t v, unsigned decimals);
 void duet_json_bool(duet_json_t *j, const char *key, bool v);
 void duet_json_null(duet_json_t *j, const char *key);
 /** Bytes as a lowercase hex string. */
