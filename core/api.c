@@ -417,18 +417,24 @@ static duet_err_t route(duet_api_t *api, const duet_api_req_t *req, const duet_a
             return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
         return send_json_from(api, resp, duet_api_crash_json);
     }
+    if (strcmp(p, "/api/timing") == 0) {
+        if (!get)
+            return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
+        return duet_api_send_timing(api, resp);
+    }
     if (strcmp(p, "/api/log") == 0) {
         if (!get)
             return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use GET");
         return send_log(api, resp);
     }
     bool is_image = strcmp(p, "/api/image") == 0;
+    bool is_timing_reset = strcmp(p, "/api/timing/reset") == 0;
     const char *action = NULL;
     if (strncmp(p, "/api/", 5) == 0)
         for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
             if (strcmp(p + 5, actions[i]) == 0)
                 action = actions[i];
-    if (!is_image && !action)
+    if (!is_image && !is_timing_reset && !action)
         return duet_api_send_error(api, resp, 404, DUET_ERR_NOT_FOUND, "no such route");
     if (!post)
         return duet_api_send_error(api, resp, 405, DUET_ERR_INVAL, "use POST");
@@ -444,6 +450,8 @@ static duet_err_t route(duet_api_t *api, const duet_api_req_t *req, const duet_a
         return duet_api_send_error(api, resp, status, DUET_ERR_AUTH, msg);
     if (is_image)
         return duet_api_upload(api, req, resp);
+    if (is_timing_reset)
+        return duet_api_timing_reset(api, resp);
     return control(api, action, resp);
 }
 

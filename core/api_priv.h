@@ -42,6 +42,12 @@ duet_err_t duet_api_send_error(duet_api_t *api, const duet_api_resp_t *resp, int
 /* POST /api/image (auth already checked). */
 duet_err_t duet_api_upload(duet_api_t *api, const duet_api_req_t *req,
                            const duet_api_resp_t *resp);
+/* GET /api/timing: the loop-timing histogram (api_timing.c). DUET_ERR_BUSY if core 1
+ * was mid-update on every copy attempt. */
+duet_err_t duet_api_timing_json(duet_api_t *api, char *buf, size_t cap, size_t *len);
+duet_err_t duet_api_send_timing(duet_api_t *api, const duet_api_resp_t *resp);
+/* POST /api/timing/reset (auth already checked): ask core 1 to clear the histogram. */
+duet_err_t duet_api_timing_reset(duet_api_t *api, const duet_api_resp_t *resp);
 /* The chip crash records of the running platform/program are decoded for. */
 uint8_t duet_api_chip(const duet_sup_status_t *st);
 

@@ -12,6 +12,8 @@
  *   POST /api/start|stop|restart|rollback                                  [token]
  *   GET  /api/crash        JSON: last crash record (decoded)
  *   GET  /api/log          text: recent core-1 log lines
+ *   GET  /api/timing       JSON: core 1's loop-timing histogram (duet/timing.h)
+ *   POST /api/timing/reset ask core 1 to clear it                          [token]
  *
  * Writes need "Authorization: Bearer <token>". Errors are JSON {"error":NAME,"message":..}
  * with a fitting HTTP status. A refused upload changes nothing.
