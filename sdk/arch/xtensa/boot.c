@@ -46,6 +46,7 @@ _Noreturn void duet_xt_boot(void)
 #endif
     duet_xt_stack_guard_init();
     duet_xt_intr_init();
+    duet_xt_park_init(); /* XIP programs: answer the flash lockout from now on */
 
     const uint8_t *id = NULL;
     unsigned id_len = duet_xt_build_id(&id);

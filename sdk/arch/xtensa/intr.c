@@ -43,14 +43,14 @@ static void irq_restore(uint32_t ps)
     __asm__ volatile("wsr %0, ps\n\trsync" ::"a"(ps) : "memory");
 }
 
-static uint32_t intenable_get(void)
+static inline __attribute__((always_inline)) uint32_t intenable_get(void)
 {
     uint32_t v;
     __asm__ volatile("rsr %0, intenable" : "=a"(v));
     return v;
 }
 
-static void intenable_set(uint32_t v)
+static inline __attribute__((always_inline)) void intenable_set(uint32_t v)
 {
     __asm__ volatile("wsr %0, intenable\n\trsync" ::"a"(v) : "memory");
 }
@@ -123,7 +123,8 @@ duet_err_t duet_xt_intr_disable(unsigned inum)
     return DUET_OK;
 }
 
-void duet_xt_intr_dispatch(void)
+/* RAM-resident (XT_RAM): the path to the park loop of the XIP flash lockout. */
+void XT_RAM("intr_dispatch") duet_xt_intr_dispatch(void)
 {
     uint32_t pending;
     __asm__ volatile("rsr %0, interrupt" : "=a"(pending));

@@ -188,7 +188,9 @@ _duet_WindowUnderflow12:
     .end    no-transform
 
 /* ------------------------------------------------------------------------------------ */
-    .section .text.duet_vectors, "ax"
+/* .text.duet_ram.*: RAM-resident in every layout (XIP scripts keep it in the window):
+ * the level-1 path answers the flash lockout's park request while the cache is off. */
+    .section .text.duet_ram.vectors, "ax"
     .align  4
 
 /* User exception: EXCCAUSE 4 is a level-1 interrupt, 5 (windowed) an alloca, everything

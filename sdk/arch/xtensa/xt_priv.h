@@ -16,6 +16,11 @@
  * (-mserialize-volatile, the default), which orders them against shared-RAM traffic. */
 #define XT_REG(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
+/* Code that must run while core 0 has the flash cache disabled (XIP flash lockout):
+ * section .text.duet_ram.<name> (literals .literal.duet_ram.<name>), which the RAM
+ * script takes with .text.* and every XIP script must place in the window. */
+#define XT_RAM(name) __attribute__((section(".text.duet_ram." name), noinline))
+
 /* Linker-script symbols: only their addresses mean something. */
 extern char _duet_stack_limit[], _duet_stack_top[];
 extern char _duet_text_start[], _duet_text_end[];
@@ -49,6 +54,14 @@ unsigned duet_xt_build_id(const uint8_t **id);
 void duet_xt_stack_guard_init(void);
 /** Called by vectors.S on the fault stack; never returns. */
 _Noreturn void duet_xt_fault(uint32_t *frame);
+
+/* doorbell.c */
+/** Answer core 0's park request (sc_park_req odd): ack and spin in RAM until released.
+ *  RAM-resident; called by the doorbell ISR and the doorbell poll. */
+void duet_xt_park_check(void);
+/** XIP programs: route the doorbell to its ISR at boot so a park request is answered
+ *  even if the program never enables it (boot.c). */
+void duet_xt_park_init(void);
 
 /* intr.c */
 void duet_xt_intr_init(void);

@@ -28,6 +28,14 @@
 #define DUET_S3_WINDOW_BASE 0x3FCDC700u
 #define DUET_S3_WINDOW_SIZE 0x0000D010u
 
+/* Flash/PSRAM cache buses (SOC ext_mem_defs.h SOC_IRAM0_CACHE_ADDRESS_LOW/HIGH,
+ * SOC_DRAM0_CACHE_ADDRESS_LOW/HIGH): XIP code runs from IBUS, its .rodata is read through
+ * the DBUS alias of the same MMU pages (esp32s3-facts §3.1, §3.3). */
+#define DUET_S3_IBUS_LO 0x42000000u
+#define DUET_S3_IBUS_HI 0x44000000u
+#define DUET_S3_DBUS_LO 0x3C000000u
+#define DUET_S3_DBUS_HI 0x3E000000u
+
 /* ---- SYSTEM (core control, cross-core interrupts) ------------------------------------
  * SOC reg_base.h: DR_REG_SYSTEM_BASE 0x600C0000.
  * SOC system_reg.h: SYSTEM_CORE_1_CONTROL_1_REG (DR_REG_SYSTEM_BASE + 0x4): the word the
