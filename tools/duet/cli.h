@@ -118,6 +118,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_crash(int argc, char **argv);
+int cmd_timing(int argc, char **argv);
 int cmd_control(int argc, char **argv); /* start | stop | restart | rollback */
 int cmd_flash(int argc, char **argv);
 int cmd_publish(int argc, char **argv);

@@ -23,6 +23,7 @@ static const struct {
     {"flash", cmd_flash, "write an image into slot a|b of a device (parttool.py) or simulator"},
     {"push", cmd_push, "upload an image to a device/simulator over HTTP"},
     {"status", cmd_status, "show a device's status (GET /api/status)"},
+    {"timing", cmd_timing, "core 1's loop-timing histogram (GET /api/timing), --watch"},
     {"crash", cmd_crash, "decode a crash record (device or file), symbolized with --elf"},
     {"start", cmd_control, "start core 1 (POST /api/start)"},
     {"stop", cmd_control, "stop core 1 (POST /api/stop)"},
