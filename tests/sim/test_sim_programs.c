@@ -1,8 +1,8 @@
 /*
  * test_sim_programs.c - the example programs doing their jobs as real child processes:
  * counter advances its shared counter (and logs with its version), pingpong echoes with
- * a measured round trip, dsp output equals a reference computed here, a hot swap keeps
- * the counter going, and no message crosses an epoch in either direction.
+ * a measured round trip, a hot swap keeps the counter going, and no message crosses an
+ * epoch in either direction. (The dsp pipeline has its own tests: tests/dsp.)
  */
 #include <math.h>
 #include <setjmp.h>
@@ -14,7 +14,6 @@
 
 #include <cmocka.h>
 
-#include "../../examples/dsp/dsp_chain.h"
 #include "duet/port.h"
 #include "duet/ring.h"
 #include "sim_util.h"
@@ -204,91 +203,6 @@ static void test_stale_epoch_message_never_delivered(void **state)
     sim_fixture_close(&f);
 }
 
-/* ---- dsp --------------------------------------------------------------------------- */
-
-/* Reference chain, written from the spec in dsp_chain.h (not the program's code):
- * arithmetic >> on int64 (GCC/Clang: arithmetic shift) instead of the program's
- * division-based rounding. */
-typedef struct {
-    int64_t x[3], y[3];
-    int64_t fir[DSP_FIR_TAPS];
-} ref_t;
-
-static int16_t ref_sat(int64_t v)
-{
-    return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-}
-
-static int16_t ref_step(ref_t *r, int16_t in)
-{
-    r->x[2] = r->x[1];
-    r->x[1] = r->x[0];
-    r->x[0] = in;
-    int64_t acc = k_dsp_bq_b[0] * r->x[0] + k_dsp_bq_b[1] * r->x[1] + k_dsp_bq_b[2] * r->x[2] -
-                  k_dsp_bq_a[0] * r->y[1] - k_dsp_bq_a[1] * r->y[2];
-    int64_t y = ref_sat((acc + (1 << 13)) >> 14);
-    r->y[2] = r->y[1];
-    r->y[1] = y;
-    memmove(&r->fir[1], &r->fir[0], (DSP_FIR_TAPS - 1) * sizeof r->fir[0]);
-    r->fir[0] = y;
-    int64_t f = 0;
-    for (int k = 0; k < DSP_FIR_TAPS; k++)
-        f += k_dsp_fir[k] * r->fir[k];
-    return ref_sat((f + (1 << 14)) >> 15);
-}
-
-static void test_dsp_matches_reference(void **state)
-{
-    (void)state;
-    sim_fixture_t f;
-    duet_sim_config_t cfg;
-    sim_test_config(&cfg);
-    duet_sim_config_channel(&cfg, "audio", 4096);
-    assert_int_equal(sim_fixture_open(&f, &cfg, "dsp"), 0);
-    assert_int_equal(duet_sim_start(f.sim), DUET_OK);
-    assert_true(sim_wait_heartbeats(&f, 1, 5000));
-    c0_chan_t ch;
-    assert_int_equal(c0_open(&f, "audio", &ch), DUET_OK);
-    ref_t ref;
-    memset(&ref, 0, sizeof ref);
-    uint32_t lcg = 12345;
-    unsigned sample = 0, diffs = 0, nonzero = 0, clipped = 0;
-    /* Blocks of varying length (1..256): a full-scale square wave (its filtered edges
-     * overshoot and saturate), a fast tone the low-pass removes, and noise. */
-    static const unsigned sizes[] = {256, 1, 100, 256, 255, 64, 256, 3, 256, 200};
-    for (unsigned b = 0; b < 3 * sizeof sizes / sizeof sizes[0]; b++) {
-        unsigned n = sizes[b % (sizeof sizes / sizeof sizes[0])];
-        int16_t in[DSP_MAX_BLOCK], out[DSP_MAX_BLOCK];
-        for (unsigned i = 0; i < n; i++, sample++) {
-            lcg = lcg * 1103515245u + 12345u;
-            double v = ((sample / 150) % 2 ? 31000.0 : -31000.0) + 4000.0 * sin(sample * 2.5) +
-                       (double)((int)(lcg >> 16 & 0x7FF) - 1024);
-            in[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-        }
-        assert_int_equal(duet_ring_send(&ch.tx, in, n * sizeof in[0]), DUET_OK);
-        duet_port_doorbell_ring();
-        size_t len = 0;
-        assert_int_equal(c0_recv(&ch, out, sizeof out, &len, 2000), DUET_OK);
-        assert_int_equal(len, n * sizeof out[0]);
-        for (unsigned i = 0; i < n; i++) {
-            int16_t want = ref_step(&ref, in[i]);
-            diffs += out[i] != want;
-            nonzero += out[i] != 0;
-            clipped += out[i] == 32767 || out[i] == -32768;
-        }
-    }
-    assert_int_equal(diffs, 0);
-    assert_true(nonzero > sample / 2); /* the comparison was not between two silences */
-    printf("dsp: %u samples identical to the reference (%u at full scale)\n", sample, clipped);
-    duet_sim_run_for(f.sim, 20);
-    duet_sup_status_t st;
-    duet_sim_status(f.sim, &st);
-    assert_int_equal(st.state, DUET_SUP_RUNNING);
-    assert_int_equal(st.progress, 3 * sizeof sizes / sizeof sizes[0]); /* blocks processed */
-    assert_true(duet_sim_ctrl(f.sim, NULL)->sc_user[2] > 0); /* cycles/sample reported */
-    sim_fixture_close(&f);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,7 +210,6 @@ int main(void)
         cmocka_unit_test(test_hot_swap_continues_counter),
         cmocka_unit_test(test_pingpong_round_trip),
         cmocka_unit_test(test_stale_epoch_message_never_delivered),
-        cmocka_unit_test(test_dsp_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
