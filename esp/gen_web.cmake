@@ -1,8 +1,22 @@
 # duet - turn web/index.html into a C source defining duet_web_index_html[] and its
-# length (include/duet/api.h). Run with: cmake -DIN=<html or empty> -DOUT=<c file> -P gen_web.cmake
-# A missing page yields a one-line placeholder, so the API still links.
+# length (include/duet/api.h), for the ESP-IDF component (esp/component.cmake).
+# Run with: cmake -DIN=<html or empty> -DOUT=<c file> -P gen_web.cmake
+# The page is first bundled with uPlot exactly as the host build does
+# (web/bundle.cmake: `npm ci` into <OUT's folder>/duet_web_npm, pinned by
+# web/package-lock.json), so the firmware serves the same page; without npm this fails
+# with bundle.cmake's message. A missing page yields a one-line placeholder, so the
+# API still links.
 if(IN AND EXISTS "${IN}")
-  file(READ "${IN}" _hex HEX)
+  get_filename_component(_dir "${OUT}" DIRECTORY)
+  get_filename_component(_web "${IN}" DIRECTORY)
+  set(_page "${_dir}/duet_web_index.html")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -DPAGE=${IN} -DWORK=${_dir}/duet_web_npm
+                          -DOUT=${_page} -P "${_web}/bundle.cmake"
+                  RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "duet: bundling the web page failed (see the message above)")
+  endif()
+  file(READ "${_page}" _hex HEX)
 else()
   set(_txt "<!doctype html><title>duet</title><p>web/index.html was not present at build time; use /api/status.</p>\n")
   string(HEX "${_txt}" _hex)
