@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "duet/err.h"
+#include "duet/fleet.h"
 #include "sim.h"
 
 typedef struct {
@@ -40,21 +41,8 @@ typedef struct {
     void *user;
 } duet_sim_fleet_config_t;
 
-/* What the last checks did (copied out under the fleet's own lock). */
-typedef struct {
-    uint32_t checks;        /* checks done */
-    uint32_t not_modified;  /* answered 304 */
-    uint32_t updates;       /* releases installed */
-    uint32_t refusals;      /* manifests or images refused */
-    uint32_t resumes;       /* Range requests after a dropped connection */
-    uint32_t last_sequence; /* last accepted sequence (persisted) */
-    duet_err_t last_err;    /* result of the last check */
-    char last_action[16];   /* updated|unchanged|current|seen|not-selected|refused|failed */
-    char last_version[24];  /* manifest version of the last check, "" before one */
-    bool selected;          /* the last manifest's rollout took this device */
-    uint32_t bucket;        /* its rollout bucket (millionths) */
-    char device_id[65];
-} duet_sim_fleet_status_t;
+/* What the last checks did (duet/fleet.h; copied out under the fleet's own lock). */
+typedef duet_fleet_status_t duet_sim_fleet_status_t;
 
 typedef struct duet_sim_fleet duet_sim_fleet_t;
 

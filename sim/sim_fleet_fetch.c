@@ -246,22 +246,3 @@ duet_err_t fleet_get_image(const fleet_fetch_opts_t *o, const char *url, uint32_
         pause_ms(100u << (attempt < 5 ? attempt : 5));
     }
 }
-
-duet_err_t fleet_resolve_url(const char *base, const char *ref, char *out, size_t cap)
-{
-    CURLU *u = curl_url();
-    if (u == NULL)
-        return DUET_ERR_NOMEM;
-    char *s = NULL;
-    duet_err_t e = DUET_ERR_INVAL;
-    /* Setting a relative URL on a handle that holds one resolves it (RFC 3986). */
-    if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_URL, ref, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK && strlen(s) < cap) {
-        memcpy(out, s, strlen(s) + 1);
-        e = DUET_OK;
-    }
-    curl_free(s);
-    curl_url_cleanup(u);
-    return e;
-}

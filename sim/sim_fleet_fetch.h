@@ -11,8 +11,9 @@
 #include <stdint.h>
 
 #include "duet/err.h"
+#include "duet/fleet.h"
 
-#define FLEET_ETAG_MAX 128
+#define FLEET_ETAG_MAX DUET_FLEET_ETAG_MAX
 
 typedef struct {
     const char *ca_file; /* NULL = system CAs */
@@ -41,9 +42,5 @@ typedef duet_err_t (*fleet_sink_fn)(void *ctx, const void *data, size_t len);
  *          DUET_ERR_FETCH (retries spent, an HTTP error, stopped). */
 duet_err_t fleet_get_image(const fleet_fetch_opts_t *o, const char *url, uint32_t size,
                            fleet_sink_fn sink, void *ctx, uint32_t *resumes);
-
-/** Resolve ref (absolute or relative) against the manifest's URL.
- *  @return DUET_OK, DUET_ERR_INVAL (not a URL, or longer than cap - 1). */
-duet_err_t fleet_resolve_url(const char *base, const char *ref, char *out, size_t cap);
 
 #endif /* DUET_SIM_FLEET_FETCH_H */

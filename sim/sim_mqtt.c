@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "duet/json.h"
+#include "duet/fleet.h"
 #include "duet/port.h"
 
 #define STATUS_MAX 8192
@@ -51,37 +51,14 @@ static int status_doc(duet_sim_mqtt_t *m)
     duet_sim_lock(m->sim);
     duet_err_t e = duet_api_status_json(duet_sim_api(m->sim), m->api, sizeof m->api, &n);
     duet_sim_unlock(m->sim);
-    if (e != DUET_OK)
-        snprintf(m->api, sizeof m->api, "null");
-    duet_json_t j;
-    duet_json_init(&j, m->json, sizeof m->json);
-    duet_json_obj_begin(&j, NULL);
-    duet_json_str(&j, "device", m->device);
-    duet_json_bool(&j, "online", true);
-    if (m->fleet != NULL) {
-        duet_sim_fleet_status_t fs;
+    duet_sim_fleet_status_t fs;
+    if (m->fleet != NULL)
         duet_sim_fleet_status(m->fleet, &fs);
-        duet_json_obj_begin(&j, "fleet");
-        duet_json_u64(&j, "checks", fs.checks);
-        duet_json_u64(&j, "not_modified", fs.not_modified);
-        duet_json_u64(&j, "updates", fs.updates);
-        duet_json_u64(&j, "refusals", fs.refusals);
-        duet_json_u64(&j, "resumes", fs.resumes);
-        duet_json_u64(&j, "sequence", fs.last_sequence);
-        duet_json_str(&j, "last_action", fs.last_action);
-        duet_json_str(&j, "last_error", duet_err_name(fs.last_err));
-        duet_json_str(&j, "release", fs.last_version);
-        duet_json_bool(&j, "selected", fs.selected);
-        duet_json_u64(&j, "bucket", fs.bucket);
-        duet_json_obj_end(&j);
-    }
-    duet_json_obj_end(&j);
     size_t len = 0;
-    if (duet_json_finish(&j, &len) != DUET_OK || len < 1 || len + n + 16 > sizeof m->json)
+    if (duet_fleet_status_doc(m->json, sizeof m->json, m->device, true,
+                              m->fleet != NULL ? &fs : NULL, e == DUET_OK ? m->api : NULL,
+                              &len) != DUET_OK)
         return -1;
-    /* Splice the API's own status object in before the closing brace. */
-    len--;
-    len += (size_t)snprintf(m->json + len, sizeof m->json - len, ",\"status\":%s}", m->api);
     return (int)len;
 }
 
@@ -164,8 +141,9 @@ static void *run(void *arg)
     if (m->connected) {
         /* Gone on purpose: say so (the will only covers vanishing). */
         char off[160];
-        int n = snprintf(off, sizeof off, "{\"device\":\"%s\",\"online\":false}", m->device);
-        mosquitto_publish(m->mq, NULL, m->t_status, n, off, 1, true);
+        size_t n = 0;
+        if (duet_fleet_status_doc(off, sizeof off, m->device, false, NULL, NULL, &n) == DUET_OK)
+            mosquitto_publish(m->mq, NULL, m->t_status, (int)n, off, 1, true);
         for (int i = 0; i < 5; i++)
             (void)mosquitto_loop(m->mq, 20, 1); /* flush; best effort on the way out */
         mosquitto_disconnect(m->mq);
@@ -200,8 +178,10 @@ duet_err_t duet_sim_mqtt_start(duet_sim_t *sim, duet_sim_fleet_t *fleet,
         return DUET_ERR_NOMEM;
     }
     char will[160];
-    int wn = snprintf(will, sizeof will, "{\"device\":\"%s\",\"online\":false}", m->device);
-    int rc = mosquitto_will_set(m->mq, m->t_status, wn, will, 1, true);
+    size_t wn = 0;
+    int rc = duet_fleet_status_doc(will, sizeof will, m->device, false, NULL, NULL, &wn) == DUET_OK
+                 ? mosquitto_will_set(m->mq, m->t_status, (int)wn, will, 1, true)
+                 : MOSQ_ERR_INVAL;
     if (rc == MOSQ_ERR_SUCCESS && cfg->ca_file != NULL)
         rc = mosquitto_tls_set(m->mq, cfg->ca_file, NULL, NULL, NULL, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
