@@ -6,6 +6,7 @@
 #   make demo-fleet  fleet update: a simulator pulls a new version from a local HTTPS
 #                 server (nginx) after an MQTT message (mosquitto); docs/fleet.md
 #   make bench    benchmarks (results: docs/benchmarks.md)
+#   make dsp-soak the dsp pipeline in the simulator, real-time paced (DSP_SECONDS, default 600)
 #   make fuzz     longer fuzzing session (FUZZ_SECONDS each, default 300)
 #   make target-test  the ESP-IDF examples built and booted on Espressif's QEMU esp32s3
 #                 model (needs the ESP32-S3 tools on PATH; docs/esp32s3.md)
@@ -14,7 +15,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build deps test demo demo-fleet bench fuzz target-test target-bench format clean
+.PHONY: all build deps test demo demo-fleet bench dsp-soak fuzz target-test target-bench format clean
 all: build
 
 deps:
@@ -35,6 +36,9 @@ demo-fleet: build
 
 bench: deps
 	scripts/bench.sh
+
+dsp-soak: deps
+	scripts/dsp-soak.sh $(DSP_SECONDS)
 
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
