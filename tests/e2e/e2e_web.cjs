@@ -5,7 +5,8 @@
 // with a wrong token is refused and changes nothing; counter v2 uploaded with the token
 // is installed into slot B, hot-swapped, and seen in the status view (version, state,
 // epoch, slot table, the core-1 log of the new program, the count continuing); the slot
-// is confirmed by the supervisor after healthy heartbeats; Rollback goes back to v1.
+// is confirmed by the supervisor after healthy heartbeats; Rollback goes back to v1. The
+// loop-timing histogram and the heartbeat/progress rate charts (uPlot) exist and update.
 // Usage: node e2e_web.cjs DUET_SIM COUNTER_V1_IMG COUNTER_V2_IMG WORKDIR
 'use strict';
 const { chromium } = require('playwright-core');
@@ -88,6 +89,27 @@ async function main() {
     await waitAbove(page, 'progress-counter', cnt0);
     await page.waitForFunction(() => /counter v1\.0\.0: \d+/.test(document.getElementById('log').textContent),
                                null, WAIT);
+
+    // the charts (uPlot, bundled into the page): both drawn, and both follow the polls.
+    // The counter marks every 100 ms tick (duet_rt_loop_mark), so the histogram's total
+    // grows and the rate chart gains a point per status poll (~10 heartbeats/s).
+    await page.waitForFunction(() => window.duetCharts && duetCharts.hist && duetCharts.rate &&
+                               duetCharts.rate.data[0].length >= 2, null, WAIT);
+    for (const id of ['timing-chart', 'rate-chart'])
+      check(await page.$(`#${id} .uplot canvas`) !== null, `no uPlot canvas in #${id}`);
+    const histTotal = () => page.evaluate(() =>
+      duetCharts.hist.data[1].reduce((a, v) => a + (v || 0), 0));
+    const ratePoints = () => page.evaluate(() => duetCharts.rate.data[0].length);
+    const tot0 = await histTotal(), pts0 = await ratePoints(), cntT0 = await num(page, 't-count');
+    check(tot0 > 0, 'the histogram chart holds no intervals');
+    await page.waitForFunction(([t, p]) =>
+      duetCharts.hist.data[1].reduce((a, v) => a + (v || 0), 0) > t &&
+      duetCharts.rate.data[0].length > p, [tot0, pts0], WAIT);
+    check((await num(page, 't-count')) > cntT0, 'interval count did not advance');
+    check(/ms/.test(await page.textContent('#t-p99')), 'p99 not shown in ms: ' +
+          await page.textContent('#t-p99'));
+    const hbRates = await page.evaluate(() => duetCharts.rate.data[1].filter(v => v !== null));
+    check(hbRates.some(v => v > 5 && v < 15), 'heartbeat rate not ~10/s: ' + JSON.stringify(hbRates));
 
     // a wrong token: refused on the page, v1 keeps running
     await page.fill('#token', 'wrong');
