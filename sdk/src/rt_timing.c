@@ -5,8 +5,9 @@
  * The mark is the only code here on the loop's path, so it is kept short: the cycle
  * counter read inline on Xtensa (CCOUNT), one branch to the rare slow path (first mark
  * of the run, or a reset core 0 asked for), then straight-line updates of words only
- * core 1 writes (plain loads and stores; no read-modify-write atomics, which the call0
- * lx106 build lacks). bench/timing measures it; docs/benchmarks.md has the figures.
+ * core 1 writes (loads and stores; no read-modify-write atomics, which the call0 lx106
+ * build lacks) between two fences. bench/timing measures it; docs/benchmarks.md has
+ * the figures.
  */
 #include "duet/app.h"
 #include "duet/timing.h"
@@ -28,28 +29,51 @@ static inline uint32_t cycles_now(void)
 #endif
 }
 
+#if defined(__XTENSA__)
+/* Plain word accesses: an aligned 32-bit load or store is one instruction and atomic in
+ * hardware, and core 1 is the only writer of these words. GCC for Xtensa puts a MEMW
+ * before every __atomic access, even a relaxed one (-mserialize-volatile): 20 of them
+ * per mark. Ordering comes from the two explicit MEMWs at the sequence points instead
+ * (FENCE below), which also stop the compiler from moving accesses across them. */
+static inline uint32_t ld(const uint32_t *p)
+{
+    return *p;
+}
+static inline void st(uint32_t *p, uint32_t v)
+{
+    *p = v;
+}
+#define FENCE() __asm__ volatile("memw" ::: "memory")
+/* Reload core 0's words on every call, even if the mark is inlined into a loop (LTO). */
+#define RELOAD() __asm__ volatile("" ::: "memory")
+#else
+/* Host: relaxed atomics, so ThreadSanitizer checks the protocol (tests/timing). */
 static inline uint32_t ld(const uint32_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
-
 static inline void st(uint32_t *p, uint32_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
+#define FENCE()  __atomic_thread_fence(__ATOMIC_RELEASE)
+#define RELOAD() ((void)0)
+#endif
 
 /* Open an update: tm_seq odd, and nothing below may become visible before it. */
 static inline uint32_t seq_begin(duet_timing_t *t)
 {
     uint32_t seq = ld(&t->tm_seq) | 1u; /* odd even if a previous run stopped mid-update */
     st(&t->tm_seq, seq);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    FENCE();
     return seq;
 }
 
+/* Close it: every update above is visible before the even tm_seq. */
 static inline void seq_end(duet_timing_t *t, uint32_t seq)
 {
-    __atomic_store_n(&t->tm_seq, seq + 1u, __ATOMIC_RELEASE);
+    FENCE();
+    st(&t->tm_seq, seq + 1u);
 }
 
 static duet_timing_t *block(void)
@@ -86,6 +110,7 @@ void duet_rt_loop_mark(void)
 {
     uint32_t now = cycles_now();
     duet_timing_t *t = s_t;
+    RELOAD();
     if (__builtin_expect(t == NULL || ld(&t->tm_reset_req) != s_ack, 0)) {
         mark_slow(now);
         return;
