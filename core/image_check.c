@@ -38,6 +38,10 @@ static const field_t hdr_fields[] = {
     {offsetof(duet_img_hdr_t, ih_payload_size), 4},
     {offsetof(duet_img_hdr_t, ih_shm_base), 4},
     {offsetof(duet_img_hdr_t, ih_shm_size), 4},
+    {offsetof(duet_img_hdr_t, ih_map_offset), 4},
+    {offsetof(duet_img_hdr_t, ih_map_addr), 4},
+    {offsetof(duet_img_hdr_t, ih_map_size), 4},
+    {offsetof(duet_img_hdr_t, ih_reserved2), 4},
 };
 static const field_t seg_fields[] = {
     {offsetof(duet_img_seg_t, is_reserved), 2},
@@ -141,6 +145,7 @@ static uint32_t kind_perms(uint8_t kind)
     case DUET_SEG_XIP:
         return DUET_MEM_X;
     case DUET_SEG_RODATA:
+    case DUET_SEG_XIP_RODATA:
         return DUET_MEM_R;
     case DUET_SEG_DATA:
     case DUET_SEG_BSS:
@@ -150,7 +155,8 @@ static uint32_t kind_perms(uint8_t kind)
     }
 }
 
-/* Physical start of a segment already accepted by duet_img_check_seg. */
+/* Physical start of a loaded segment already accepted by duet_img_check_seg (mapped
+ * segments are not in the regions; their rules are in section (4a)). */
 static uint64_t seg_phys(const duet_img_policy_t *pol, const duet_img_seg_t *s)
 {
     uint32_t phys = 0;
@@ -169,6 +175,12 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 duet_err_t duet_img_check_policy(const duet_img_policy_t *pol)
 {
     if (pol != NULL && pol->known_count > DUET_POLICY_MAX_KNOWN)
+        return DUET_ERR_INVAL;
+    if (pol != NULL && pol->xip.size &&
+        (pol->xip.ibus_base % DUET_XIP_PAGE || pol->xip.dbus_base % DUET_XIP_PAGE ||
+         pol->xip.size % DUET_XIP_PAGE ||
+         (uint64_t)pol->xip.ibus_base + pol->xip.size > (uint64_t)UINT32_MAX + 1 ||
+         (uint64_t)pol->xip.dbus_base + pol->xip.size > (uint64_t)UINT32_MAX + 1))
         return DUET_ERR_INVAL;
     if (pol == NULL || (pol->region_count > 0 && pol->regions == NULL) ||
         pol->key_count > DUET_POLICY_MAX_KEYS)
@@ -189,6 +201,34 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
+static uint64_t page_up(uint64_t n)
+{
+    return (n + DUET_XIP_PAGE - 1u) / DUET_XIP_PAGE * DUET_XIP_PAGE;
+}
+
+/* XIP load mode: the mapping the header asks for, against the firmware's XIP range and
+ * the slot (rules 14a-14d). The MMU maps whole pages, so the pages the mapped part
+ * touches must lie in the range and in the slot. */
+static duet_err_t check_map_hdr(const duet_img_hdr_t *h, const duet_img_policy_t *pol)
+{
+    const duet_xip_window_t *w = &pol->xip;
+    if (w->size == 0)
+        return DUET_ERR_IMG_XIP_DISABLED;
+    if (h->ih_map_offset == 0 || h->ih_map_offset % DUET_XIP_PAGE ||
+        h->ih_map_addr % DUET_XIP_PAGE || h->ih_map_size % 4u)
+        return DUET_ERR_IMG_XIP_ALIGN;
+    uint64_t pages = page_up(h->ih_map_size);
+    if (h->ih_map_addr < w->ibus_base ||
+        (uint64_t)h->ih_map_addr + pages > (uint64_t)w->ibus_base + w->size)
+        return DUET_ERR_IMG_XIP_RANGE;
+    uint64_t end = (uint64_t)h->ih_map_offset + pages;
+    if (end > UINT32_MAX || (pol->max_image_size && end > pol->max_image_size))
+        return DUET_ERR_IMG_XIP_SLOT;
+    if (h->ih_map_size > h->ih_payload_size)
+        return DUET_ERR_IMG_PAYLOAD_LAYOUT;
+    return DUET_OK;
+}
+
 duet_err_t duet_img_check_hdr(const duet_img_hdr_t *h, const duet_img_policy_t *pol)
 {
     /* ih_magic: checked by duet_img_check_magic as soon as its 4 bytes arrive. */
@@ -203,8 +243,12 @@ duet_err_t duet_img_check_hdr(const duet_img_hdr_t *h, const duet_img_policy_t *
         return DUET_ERR_IMG_WRONG_ABI;
     if (h->ih_flags & ~DUET_IMG_F_KNOWN)
         return DUET_ERR_IMG_BAD_FLAGS;
-    if (h->ih_reserved0 || !all_zero(h->ih_reserved1, sizeof h->ih_reserved1) ||
-        !all_zero(h->ih_reserved2, sizeof h->ih_reserved2))
+    /* The map fields were reserved before XIP: in RAM mode they still must be zero, so a
+     * RAM image is byte for byte what it was and an older verifier refuses XIP images
+     * (IMG_RESERVED) instead of misreading them. */
+    bool xip = (h->ih_flags & DUET_IMG_F_XIP) != 0;
+    if (h->ih_reserved0 || !all_zero(h->ih_reserved1, sizeof h->ih_reserved1) || h->ih_reserved2 ||
+        (!xip && (h->ih_map_offset || h->ih_map_addr || h->ih_map_size)))
         return DUET_ERR_IMG_RESERVED;
     if (h->ih_build_id_len > DUET_IMG_BUILD_ID_LEN ||
         !all_zero(h->ih_build_id + h->ih_build_id_len, DUET_IMG_BUILD_ID_LEN - h->ih_build_id_len))
@@ -227,6 +271,73 @@ duet_err_t duet_img_check_hdr(const duet_img_hdr_t *h, const duet_img_policy_t *
         return DUET_ERR_IMG_SHM_VERSION;
     if (h->ih_security_counter < pol->min_security_counter)
         return DUET_ERR_IMG_DOWNGRADE;
+    return xip ? check_map_hdr(h, pol) : DUET_OK;
+}
+
+/* ---- (4a) mapped (XIP) segments ------------------------------------------------------- */
+
+static bool in_range(uint32_t addr, uint32_t size, uint32_t base, uint32_t len)
+{
+    return addr >= base && (uint64_t)addr + size <= (uint64_t)base + len;
+}
+
+/* Code is fetched through the instruction bus, .rodata read through the data bus (byte
+ * loads from the instruction bus fault on the ESP32-S3). */
+static duet_err_t check_bus(const duet_img_policy_t *pol, const duet_img_seg_t *s)
+{
+    const duet_xip_window_t *w = &pol->xip;
+    bool ib = in_range(s->is_addr, s->is_size, w->ibus_base, w->size);
+    bool db = in_range(s->is_addr, s->is_size, w->dbus_base, w->size);
+    bool want = s->is_kind == DUET_SEG_XIP ? ib : db;
+    if (want)
+        return DUET_OK;
+    return ib || db ? DUET_ERR_IMG_XIP_BUS : DUET_ERR_IMG_XIP_RANGE;
+}
+
+/* Linear place (offset from the window's start) of a mapped segment that passed
+ * check_bus: both buses index the same MMU table. */
+static uint32_t seg_lin(const duet_img_policy_t *pol, const duet_img_seg_t *s)
+{
+    return s->is_addr - (s->is_kind == DUET_SEG_XIP ? pol->xip.ibus_base : pol->xip.dbus_base);
+}
+
+/* Rules 25a/25b: mapped segments do not overlap each other in the linear view (code at
+ * IBUS+L and rodata at DBUS+L would be one page), nothing else (loaded segments, the
+ * stack) lies in the mapped pages through either bus, and each mapped segment sits at
+ * the place its slot offset is mapped to. */
+static duet_err_t check_map_table(const duet_img_info_t *info, const duet_img_policy_t *pol)
+{
+    const duet_img_hdr_t *h = &info->hdr;
+    const duet_xip_window_t *w = &pol->xip;
+    uint32_t lin0 = h->ih_map_addr - w->ibus_base;
+    uint64_t pages = page_up(h->ih_map_size);
+    for (unsigned i = 0; i < h->ih_seg_count; i++) {
+        const duet_img_seg_t *a = &info->segs[i];
+        if (!duet_img_seg_mapped(a->is_kind)) {
+            if (ranges_overlap(a->is_addr, a->is_size, (uint64_t)w->ibus_base + lin0, pages) ||
+                ranges_overlap(a->is_addr, a->is_size, (uint64_t)w->dbus_base + lin0, pages))
+                return DUET_ERR_IMG_XIP_OVERLAP;
+            continue;
+        }
+        for (unsigned j = 0; j < i; j++) {
+            const duet_img_seg_t *b = &info->segs[j];
+            if (duet_img_seg_mapped(b->is_kind) &&
+                ranges_overlap(seg_lin(pol, a), a->is_size, seg_lin(pol, b), b->is_size))
+                return DUET_ERR_IMG_XIP_OVERLAP;
+        }
+    }
+    uint32_t lo = h->ih_stack_top - h->ih_stack_size;
+    if (h->ih_stack_size <= h->ih_stack_top &&
+        (ranges_overlap(lo, h->ih_stack_size, (uint64_t)w->ibus_base + lin0, pages) ||
+         ranges_overlap(lo, h->ih_stack_size, (uint64_t)w->dbus_base + lin0, pages)))
+        return DUET_ERR_IMG_XIP_OVERLAP;
+    uint32_t m0 = duet_img_map_start(h);
+    for (unsigned i = 0; i < h->ih_seg_count; i++) {
+        const duet_img_seg_t *a = &info->segs[i];
+        if (duet_img_seg_mapped(a->is_kind) &&
+            (uint64_t)seg_lin(pol, a) - lin0 != (uint64_t)a->is_offset - m0)
+            return DUET_ERR_IMG_XIP_MAP;
+    }
     return DUET_OK;
 }
 
@@ -246,14 +357,21 @@ duet_err_t duet_img_check_seg(const duet_img_info_t *info, unsigned i, const due
         return DUET_ERR_IMG_SEG_EMPTY;
     if ((uint64_t)s->is_addr + s->is_size > UINT32_MAX)
         return DUET_ERR_IMG_SEG_OVERFLOW;
+    bool mapped = duet_img_seg_mapped(s->is_kind);
     uint32_t phys;
-    switch (window_find(pol, s->is_addr, s->is_size, kind_perms(s->is_kind), &phys)) {
-    case WIN_OUTSIDE:
-        return DUET_ERR_IMG_SEG_OUTSIDE;
-    case WIN_NO_PERM:
-        return DUET_ERR_IMG_SEG_PERM;
-    case WIN_OK:
-        break;
+    if (mapped) {
+        if (!(info->hdr.ih_flags & DUET_IMG_F_XIP))
+            return DUET_ERR_IMG_BAD_FLAGS;
+        DUET_TRY(check_bus(pol, s));
+    } else {
+        switch (window_find(pol, s->is_addr, s->is_size, kind_perms(s->is_kind), &phys)) {
+        case WIN_OUTSIDE:
+            return DUET_ERR_IMG_SEG_OUTSIDE;
+        case WIN_NO_PERM:
+            return DUET_ERR_IMG_SEG_PERM;
+        case WIN_OK:
+            break;
+        }
     }
     if (s->is_kind == DUET_SEG_BSS)
         return s->is_offset == 0 ? DUET_OK : DUET_ERR_IMG_SEG_FILE_RANGE;
@@ -261,6 +379,10 @@ duet_err_t duet_img_check_seg(const duet_img_info_t *info, unsigned i, const due
         return DUET_ERR_IMG_SEG_FILE_RANGE;
     /* File ranges follow the table order back to back: no gaps, no shared bytes. */
     if (s->is_offset != *file_cursor)
+        return DUET_ERR_IMG_PAYLOAD_LAYOUT;
+    /* Loaded data first, mapped data last (the mapped part is its own page run). */
+    uint32_t m0 = duet_img_map_start(&info->hdr);
+    if (mapped ? s->is_offset < m0 : (uint64_t)s->is_offset + s->is_size > m0)
         return DUET_ERR_IMG_PAYLOAD_LAYOUT;
     *file_cursor += s->is_size;
     return DUET_OK;
@@ -290,7 +412,8 @@ static duet_err_t check_stack(const duet_img_info_t *info, const duet_img_policy
         return DUET_ERR_IMG_BAD_STACK;
     for (unsigned i = 0; i < h->ih_seg_count; i++) {
         const duet_img_seg_t *s = &info->segs[i];
-        if (ranges_overlap(phys, h->ih_stack_size, seg_phys(pol, s), s->is_size))
+        if (!duet_img_seg_mapped(s->is_kind) &&
+            ranges_overlap(phys, h->ih_stack_size, seg_phys(pol, s), s->is_size))
             return DUET_ERR_IMG_STACK_OVERLAP;
     }
     return DUET_OK;
@@ -303,15 +426,19 @@ duet_err_t duet_img_check_table(const duet_img_info_t *info, const duet_img_poli
     bool xip = false;
     for (unsigned i = 0; i < h->ih_seg_count; i++) {
         const duet_img_seg_t *a = &info->segs[i];
-        xip |= a->is_kind == DUET_SEG_XIP;
-        for (unsigned j = 0; j < i; j++) {
+        xip |= duet_img_seg_mapped(a->is_kind);
+        for (unsigned j = 0; j < i && !duet_img_seg_mapped(a->is_kind); j++) {
             const duet_img_seg_t *b = &info->segs[j];
+            if (duet_img_seg_mapped(b->is_kind))
+                continue;
             /* Compare physical ranges: an IRAM-alias code segment and a DRAM-alias data
              * segment over the same SRAM must not overlap either. */
             if (ranges_overlap(seg_phys(pol, a), a->is_size, seg_phys(pol, b), b->is_size))
                 return DUET_ERR_IMG_SEG_OVERLAP;
         }
     }
+    if (xip)
+        DUET_TRY(check_map_table(info, pol)); /* flag set: per-segment rule 21 */
     if (file_cursor != h->ih_payload_size)
         return DUET_ERR_IMG_PAYLOAD_LAYOUT; /* payload bytes no segment claims */
     if (xip != ((h->ih_flags & DUET_IMG_F_XIP) != 0))
@@ -372,8 +499,15 @@ duet_err_t duet_img_check_trailer_hdr(duet_img_stream_t *s, const uint8_t raw[4]
     if (magic != DUET_IMG_TRAILER_MAGIC || size < DUET_IMG_TRAILER_MIN || size % 4 ||
         size > DUET_IMG_TRAILER_MAX)
         return DUET_ERR_IMG_BAD_TRAILER;
+    const duet_img_hdr_t *h = &s->info.hdr;
     uint64_t pay = (uint64_t)s->info.protected_size + size;
-    uint64_t total = pay + s->info.hdr.ih_payload_size;
+    uint64_t total = pay + h->ih_payload_size;
+    if (h->ih_flags & DUET_IMG_F_XIP) {
+        /* The loaded data must end before the mapped part starts (zero padding between). */
+        if (pay + duet_img_map_start(h) > h->ih_map_offset)
+            return DUET_ERR_IMG_PAYLOAD_LAYOUT;
+        total = (uint64_t)h->ih_map_offset + h->ih_map_size;
+    }
     if (total > UINT32_MAX || (s->pol->max_image_size && total > s->pol->max_image_size))
         return DUET_ERR_IMG_TOO_BIG;
     s->info.payload_offset = (uint32_t)pay;

@@ -11,7 +11,10 @@
  *   TR_HDR  4-byte trailer header      collected in buf; gives the image size
  *   TR_TLV  trailer TLVs               TLV walker; at its end hash and signature of the
  *                                      head are checked: AUTHENTICATED
- *   PAYLOAD segment data               hashed only (no whole segment is ever buffered)
+ *   PAYLOAD segment data               hashed only (no whole segment is ever buffered);
+ *                                      XIP: the loaded segments' data only, then
+ *   PAD     [.., ih_map_offset)        XIP: zero padding up to the mapped part (not hashed)
+ *   MAP     [ih_map_offset, end)       XIP: the mapped segments' data, hashed like PAYLOAD
  *   DONE    any further byte is DUET_ERR_IMG_TRAILING_DATA
  *
  * Every check fires at a fixed byte position (the end of the field or part it needs),
@@ -24,7 +27,7 @@
 
 #include "image_priv.h"
 
-enum { P_FIXED, P_EXT, P_SEGS, P_TLV, P_TR_HDR, P_TR_TLV, P_PAYLOAD, P_DONE };
+enum { P_FIXED, P_EXT, P_SEGS, P_TLV, P_TR_HDR, P_TR_TLV, P_PAYLOAD, P_PAD, P_MAP, P_DONE };
 
 static void free_hashes(duet_img_stream_t *s)
 {
@@ -63,6 +66,14 @@ duet_err_t duet_img_stream_init(duet_img_stream_t *s, const duet_img_policy_t *p
     if (e != DUET_OK)
         return fail(s, e);
     s->sha_live = true;
+    return DUET_OK;
+}
+
+static duet_err_t payload_done(duet_img_stream_t *s)
+{
+    s->psha_live = false;
+    DUET_TRY(duet_crypto_sha256_finish(&s->psha, s->payload_got));
+    s->phase = P_DONE;
     return DUET_OK;
 }
 
@@ -114,11 +125,20 @@ static duet_err_t end_part(duet_img_stream_t *s)
         s->authenticated = true;
         s->phase = P_PAYLOAD;
         s->part_end = in->total_size;
+        if (in->hdr.ih_flags & DUET_IMG_F_XIP)
+            s->part_end = in->payload_offset + duet_img_map_start(&in->hdr);
         return DUET_OK;
-    default: /* P_PAYLOAD */
-        s->psha_live = false;
-        DUET_TRY(duet_crypto_sha256_finish(&s->psha, s->payload_got));
-        s->phase = P_DONE;
+    case P_PAYLOAD:
+        if (!(in->hdr.ih_flags & DUET_IMG_F_XIP))
+            return payload_done(s); /* RAM image: the payload is complete */
+        s->phase = P_PAD;
+        s->part_end = in->hdr.ih_map_offset;
+        return DUET_OK;
+    case P_MAP:
+        return payload_done(s);
+    default: /* P_PAD */
+        s->phase = P_MAP;
+        s->part_end = in->total_size;
         return DUET_OK;
     }
 }
@@ -163,7 +183,15 @@ static duet_err_t consume(duet_img_stream_t *s, const uint8_t *p, size_t n, size
         return DUET_OK;
     case P_TR_TLV:
         return duet_img_tlv_feed(&s->tlv, p, n, used, duet_img_check_ttlv, s);
-    default: /* P_PAYLOAD */
+    case P_PAD:
+        /* No hidden bytes: the padding before the mapped part is zero. */
+        for (size_t i = 0; i < n; i++)
+            if (p[i] != 0) {
+                *used = i + 1;
+                return DUET_ERR_IMG_PAYLOAD_LAYOUT;
+            }
+        return DUET_OK;
+    default: /* P_PAYLOAD, P_MAP */
         return duet_crypto_sha256_update(&s->psha, p, n);
     }
 }

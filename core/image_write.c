@@ -5,7 +5,9 @@
  * protected TLVs (PAYLOAD_SHA256, NAME, BUILD_TIME, GIT, then extra_tlvs as given), a
  * trailer holding the SHA-256 of that head only (duet_img_sign adds key id and
  * signature), then the payload = the data of every non-BSS segment in table order,
- * back to back.
+ * back to back. XIP images (DUET_IMG_F_XIP): the mapped segments' data (the end of that
+ * concatenation, ih_map_size bytes) sits at ih_map_offset instead, a 64 KiB page of the
+ * slot, after zero padding; PAYLOAD_SHA256 still covers the concatenation only.
  * The writer encodes and does not judge: the verifier is the only gate, and tests build
  * broken images with this very code. Must not change: the order above (the golden example
  * in tests/image/ and the doc's hex dump depend on it).
@@ -65,6 +67,41 @@ static duet_err_t measure(const duet_img_desc_t *d, uint32_t *tlv_size, uint32_t
     return DUET_OK;
 }
 
+/* Logical payload layout: where logical offset 'off' lands in the image. */
+typedef struct {
+    uint32_t pay_off; /* image offset of logical offset 0 */
+    uint32_t m0;      /* logical offset where the mapped part starts */
+    uint32_t map_off; /* image offset of logical offset m0 */
+} lay_t;
+
+static void put_payload(uint8_t *img, const lay_t *l, uint32_t off, const uint8_t *src, uint32_t n)
+{
+    if (off < l->m0) {
+        uint32_t k = l->m0 - off < n ? l->m0 - off : n;
+        memcpy(img + l->pay_off + off, src, k);
+        off += k;
+        src += k;
+        n -= k;
+    }
+    if (n)
+        memcpy(img + l->map_off + (off - l->m0), src, n);
+}
+
+static duet_err_t hash_payload(const uint8_t *img, const lay_t *l, uint32_t payload,
+                               uint8_t out[DUET_IMG_HASH_LEN])
+{
+    duet_sha256_t h;
+    DUET_TRY(duet_crypto_sha256_init(&h));
+    duet_err_t e = duet_crypto_sha256_update(&h, img + l->pay_off, l->m0);
+    if (e == DUET_OK)
+        e = duet_crypto_sha256_update(&h, img + l->map_off, payload - l->m0);
+    if (e != DUET_OK) {
+        duet_crypto_sha256_free(&h);
+        return e;
+    }
+    return duet_crypto_sha256_finish(&h, out);
+}
+
 static uint8_t *put_tlvs(uint8_t *w, const duet_img_desc_t *d, const uint8_t *payload_sha)
 {
     if (!d->no_payload_sha)
@@ -117,12 +154,30 @@ duet_err_t duet_img_write(const duet_img_desc_t *d, uint8_t **out, size_t *out_l
     h.ih_build_id_len = d->build_id_len;
     h.ih_shm_base = d->shm_base;
     h.ih_shm_size = d->shm_size;
+    if (d->flags & DUET_IMG_F_XIP) {
+        for (unsigned i = 0; i < d->seg_count; i++)
+            if (duet_img_seg_mapped(d->segs[i].kind))
+                h.ih_map_size += d->segs[i].size; /* measure() bounded the sum */
+        h.ih_map_addr = d->map_addr;
+    }
 
     uint32_t head_end, body;
     DUET_TRY(duet_img_layout(&h, &head_end, &body));
-    uint32_t tr = duet_img_trailer_len(false), pay_off = head_end + tr;
+    uint32_t tr = duet_img_trailer_len(false);
+    lay_t l = {head_end + tr, payload - h.ih_map_size, 0};
     size_t total = (size_t)body + tr;
-    uint8_t *img = malloc(total);
+    if (d->flags & DUET_IMG_F_XIP) {
+        /* Room for the largest trailer: signing never moves the mapped part. */
+        uint64_t least = (uint64_t)head_end + DUET_IMG_TRAILER_MAX + l.m0;
+        uint64_t off = d->map_offset ? d->map_offset
+                                     : (least + DUET_XIP_PAGE - 1u) / DUET_XIP_PAGE * DUET_XIP_PAGE;
+        if (off + h.ih_map_size > UINT32_MAX / 2 || off < (uint64_t)l.pay_off + l.m0)
+            return DUET_ERR_INVAL;
+        h.ih_map_offset = (uint32_t)off;
+        total = (size_t)off + h.ih_map_size;
+    }
+    l.map_off = h.ih_map_offset;
+    uint8_t *img = calloc(1, total); /* zero: the padding before the mapped part */
     if (img == NULL)
         return DUET_ERR_NOMEM;
 
@@ -134,13 +189,13 @@ duet_err_t duet_img_write(const duet_img_desc_t *d, uint8_t **out, size_t *out_l
         duet_img_seg_t s = {.is_kind = in->kind, .is_addr = in->addr, .is_size = in->size};
         if (in->kind != DUET_SEG_BSS) {
             s.is_offset = file_off;
-            memcpy(img + pay_off + file_off, in->data, in->size);
+            put_payload(img, &l, file_off, in->data, in->size);
             file_off += in->size;
         }
         duet_img_seg_encode(&s, w);
     }
     uint8_t psha[DUET_IMG_HASH_LEN], sha[DUET_IMG_HASH_LEN];
-    duet_err_t e = duet_crypto_sha256(img + pay_off, payload, psha);
+    duet_err_t e = hash_payload(img, &l, payload, psha);
     if (e == DUET_OK) {
         put_tlvs(w, d, psha);
         e = duet_crypto_sha256(img, head_end, sha);

@@ -13,6 +13,11 @@
  * a write outside the verified window either; the worst a mismatch leaves behind is
  * junk in core-1 memory that is never executed.
  *
+ * XIP images: the mapped segments are not copied (the port maps the slot, port.h), but
+ * their bytes [ih_map_offset, total) are read and hashed in the same pass, so the digest
+ * still covers every byte that will run; the zero padding before them is skipped (it is
+ * not part of the payload).
+ *
  * Pieces: the pass is cut at every segment start/end and every CHUNK bytes, so each
  * piece lies wholly inside or outside each segment. With 4-aligned payload and segment
  * offsets/sizes, every duet_port_core1_write is 4-aligned in address and length (the
@@ -54,6 +59,12 @@ static duet_err_t check_layout(const duet_img_info_t *info, uint32_t slot_size)
     if (info->total_size > slot_size || info->payload_offset > info->total_size ||
         info->payload_offset % 4u != 0 || info->hdr.ih_seg_count > DUET_IMG_MAX_SEGS)
         return DUET_ERR_IMG_BAD_ALIGN;
+    const duet_img_hdr_t *hd = &info->hdr;
+    if (hd->ih_map_size > hd->ih_payload_size ||
+        ((hd->ih_flags & DUET_IMG_F_XIP) &&
+         ((uint64_t)hd->ih_map_offset + hd->ih_map_size > info->total_size ||
+          (uint64_t)info->payload_offset + duet_img_map_start(hd) > hd->ih_map_offset)))
+        return DUET_ERR_IMG_PAYLOAD_LAYOUT;
     for (unsigned i = 0; i < info->hdr.ih_seg_count; i++) {
         const duet_img_seg_t *g = &info->segs[i];
         if (!seg_loaded(g))
@@ -67,10 +78,23 @@ static duet_err_t check_layout(const duet_img_info_t *info, uint32_t slot_size)
     return DUET_OK;
 }
 
+static duet_err_t hash_pass(duet_area_t area, uint32_t pos, uint32_t end, duet_sha256_t *h)
+{
+    uint8_t buf[CHUNK];
+    while (pos < end) {
+        uint32_t len = end - pos > CHUNK ? CHUNK : end - pos;
+        DUET_TRY(duet_port_flash_read(area, pos, buf, len));
+        DUET_TRY(duet_crypto_sha256_update(h, buf, len));
+        pos += len;
+    }
+    return DUET_OK;
+}
+
 static duet_err_t copy_pass(duet_area_t area, const duet_img_info_t *info, duet_sha256_t *h)
 {
     uint8_t buf[CHUNK];
-    uint32_t pos = info->payload_offset, end = info->total_size;
+    uint32_t pos = info->payload_offset;
+    uint32_t end = pos + duet_img_map_start(&info->hdr); /* RAM image: = total_size */
     unsigned n = info->hdr.ih_seg_count;
     while (pos < end) {
         uint32_t next = end - pos > CHUNK ? pos + CHUNK : end;
@@ -97,6 +121,9 @@ static duet_err_t copy_pass(duet_area_t area, const duet_img_info_t *info, duet_
         }
         pos = next;
     }
+    if (info->hdr.ih_flags & DUET_IMG_F_XIP)
+        return hash_pass(area, info->hdr.ih_map_offset,
+                         info->hdr.ih_map_offset + info->hdr.ih_map_size, h);
     return DUET_OK;
 }
 

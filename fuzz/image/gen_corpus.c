@@ -52,6 +52,7 @@ int main(int argc, char **argv)
     if (!key)
         return 1;
     static uint8_t code[64], data[16];
+    static const uint8_t ro[16] = "duet xip rodata";
     for (unsigned i = 0; i < sizeof code; i++)
         code[i] = (uint8_t)i;
     static const uint8_t extra[] = {0x77, 0x00, 0x02, 0x00, 9, 9, 0, 0};
@@ -90,15 +91,18 @@ int main(int argc, char **argv)
                          .git = "abc123",
                          .extra_tlvs = extra,
                          .extra_tlvs_len = sizeof extra};
-    duet_img_seg_in_t xs[] = {{DUET_SEG_XIP, 0x42010000u, sizeof code, code}};
+    /* XIP: code on the IBUS at the mapping's start, .rodata right after it on the DBUS. */
+    duet_img_seg_in_t xs[] = {{DUET_SEG_XIP, 0x42010000u, sizeof code, code},
+                              {DUET_SEG_XIP_RODATA, 0x3C010000u + sizeof code, sizeof ro, ro}};
     duet_img_desc_t x = {.chip = DUET_CHIP_ESP32S3,
                          .abi = DUET_ABI_WINDOWED,
                          .flags = DUET_IMG_F_XIP,
+                         .map_addr = 0x42010000u,
                          .entry = 0x42010000u,
                          .stack_top = 0x3FCE9700u,
                          .stack_size = 0x800,
                          .shm_version = 1,
-                         .seg_count = 1,
+                         .seg_count = 2,
                          .segs = xs};
     int bad = emit(argv[2], "host-unsigned.img", &h, NULL, 0) +
               emit(argv[2], "host-signed.img", &h, key, klen) +

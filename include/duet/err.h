@@ -81,7 +81,16 @@ extern "C" {
     /* fleet updates (docs/fleet.md) */                                        \
     X(MANIFEST, "manifest: malformed or missing field")                        \
     X(MANIFEST_REPLAY, "manifest: older than the one last accepted")           \
-    X(FETCH, "download failed")
+    X(FETCH, "download failed")                                                \
+    /* XIP images (docs/image-format.md 3a; appended here: no code is renumbered) */ \
+    X(IMG_XIP_DISABLED, "image: XIP load mode not enabled in this firmware")   \
+    X(IMG_XIP_ALIGN, "image: XIP mapping not aligned to a 64 KiB MMU page")    \
+    X(IMG_XIP_RANGE, "image: XIP mapping outside the firmware's XIP range")    \
+    X(IMG_XIP_BUS, "image: XIP segment on the wrong bus (code IBUS, rodata DBUS)") \
+    X(IMG_XIP_OVERLAP, "image: XIP mapped ranges overlap")                     \
+    X(IMG_XIP_MAP, "image: XIP segment address does not match its slot offset") \
+    X(IMG_XIP_SLOT, "image: XIP mapping runs past the end of its slot")        \
+    X(XIP_LOCKOUT, "core 1 touched flash during a flash write")
 
 #define DUET_ERR_ENUM_(name, msg) DUET_ERR_##name,
 typedef enum { DUET_ERR_LIST(DUET_ERR_ENUM_) DUET_ERR__COUNT } duet_err_t;

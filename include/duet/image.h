@@ -20,6 +20,10 @@
  *   |                                |  relative to the payload start
  *   +--------------------------------+ end of image
  *
+ * XIP load mode (DUET_IMG_F_XIP): the data of the mapped segments (kinds XIP and
+ * XIP_RODATA, last in the table) is not after the loaded data but at ih_map_offset, a
+ * 64 KiB page of the slot, after zero padding; the MMU maps it at ih_map_addr.
+ *
  * Format 2 puts the signed head (which commits to the payload by its digest) before the
  * payload, so a receiver authenticates an upload before it writes any flash: a forged
  * or unsigned upload is refused with the slot's old image intact. Format 1 (trailer
@@ -65,13 +69,17 @@ extern "C" {
 #define DUET_IMG_NAME_MAX 31u       /* longest DUET_TLV_NAME value */
 #define DUET_IMG_STACK_ALIGN 16u    /* ih_stack_top and ih_stack_size */
 #define DUET_IMG_VECTORS_ALIGN 1024u/* ih_vectors (Xtensa VECBASE alignment) */
+/* XIP (docs/image-format.md section 3a): the flash MMU maps 64 KiB pages (ESP32-S3:
+ * mmu_ll_get_page_size() = MMU_PAGE_64KB), so the mapped part starts on a page of the
+ * slot and of the virtual space. */
+#define DUET_XIP_PAGE 0x10000u
 
 /* ih_chip */
 enum { DUET_CHIP_HOST = 0, DUET_CHIP_ESP32S3 = 1, DUET_CHIP_ESP32 = 2 };
 /* ih_abi */
 enum { DUET_ABI_HOST = 0, DUET_ABI_WINDOWED = 1, DUET_ABI_CALL0 = 2 };
 /* ih_flags */
-#define DUET_IMG_F_XIP 0x0001u        /* has XIP segments (execute in place) */
+#define DUET_IMG_F_XIP 0x0001u        /* load mode XIP: has mapped segments (ih_map_*) */
 #define DUET_IMG_F_SIGNED 0x0002u     /* producer intended a signature (informative) */
 #define DUET_IMG_F_KNOWN 0x0003u      /* every other bit must be zero */
 
@@ -81,7 +89,8 @@ enum {
     DUET_SEG_RODATA = 2, /* read-only data, loaded (DRAM alias) */
     DUET_SEG_DATA = 3,   /* read-write data, loaded */
     DUET_SEG_BSS = 4,    /* read-write, zero-filled, no file data */
-    DUET_SEG_XIP = 5,    /* executed from flash mapping, not copied */
+    DUET_SEG_XIP = 5,    /* code executed from the flash mapping (instruction bus) */
+    DUET_SEG_XIP_RODATA = 6, /* read-only data read through the mapping's data-bus alias */
 };
 
 /** Image header. Protected by the SHA-256. */
@@ -111,7 +120,12 @@ typedef struct {
     uint32_t ih_shm_base;         /* 72 address of the shared control block the
                                          program expects (0 = supervisor decides) */
     uint32_t ih_shm_size;         /* 76 bytes of shared memory it expects */
-    uint8_t ih_reserved2[16];     /* 80 must be 0 */
+    /* XIP load mode (ih_flags & DUET_IMG_F_XIP); all three 0 in RAM mode. */
+    uint32_t ih_map_offset;       /* 80 image (= slot) offset of the mapped part, 64 KiB aligned */
+    uint32_t ih_map_addr;         /* 84 instruction-bus address ih_map_offset is mapped at,
+                                         64 KiB aligned */
+    uint32_t ih_map_size;         /* 88 bytes of the mapped part (XIP segments' data) */
+    uint32_t ih_reserved2;        /* 92 must be 0 */
 } duet_img_hdr_t;
 
 /** Segment table entry. */
@@ -163,7 +177,10 @@ _Static_assert(offsetof(duet_img_hdr_t, ih_security_counter) == 36, "ih_security
 _Static_assert(offsetof(duet_img_hdr_t, ih_build_id) == 48, "ih_build_id");
 _Static_assert(offsetof(duet_img_hdr_t, ih_build_id_len) == 68, "ih_build_id_len");
 _Static_assert(offsetof(duet_img_hdr_t, ih_shm_base) == 72, "ih_shm_base");
-_Static_assert(offsetof(duet_img_hdr_t, ih_reserved2) == 80, "ih_reserved2");
+_Static_assert(offsetof(duet_img_hdr_t, ih_map_offset) == 80, "ih_map_offset");
+_Static_assert(offsetof(duet_img_hdr_t, ih_map_addr) == 84, "ih_map_addr");
+_Static_assert(offsetof(duet_img_hdr_t, ih_map_size) == 88, "ih_map_size");
+_Static_assert(offsetof(duet_img_hdr_t, ih_reserved2) == 92, "ih_reserved2");
 _Static_assert(offsetof(duet_img_seg_t, is_offset) == 12, "is_offset");
 
 /* ---------------------------------------------------------------------------- */
@@ -181,6 +198,16 @@ typedef struct {
     uint32_t phys;  /* same memory in a common view (e.g. the DRAM alias) */
     uint32_t perms; /* DUET_MEM_* */
 } duet_mem_region_t;
+
+/** The virtual range a firmware lets XIP programs map (its port's configuration). One
+ *  linear range seen through two buses: ibus_base + x and dbus_base + x are the same
+ *  flash byte (ESP32-S3: one MMU table for IBUS 0x42.. and DBUS 0x3C..; the host has one
+ *  bus, so both bases are equal). size 0: XIP not enabled in this firmware. */
+typedef struct {
+    uint32_t ibus_base; /* first instruction-bus address, 64 KiB aligned */
+    uint32_t dbus_base; /* data-bus address of the same linear place, 64 KiB aligned */
+    uint32_t size;      /* bytes, multiple of 64 KiB */
+} duet_xip_window_t;
 
 #define DUET_POLICY_MAX_KEYS 4
 #define DUET_POLICY_MAX_KNOWN 4
@@ -210,6 +237,7 @@ typedef struct {
      * an unchanged slot and the read-back after an upload use it. */
     unsigned known_count;
     duet_img_known_t known[DUET_POLICY_MAX_KNOWN];
+    duet_xip_window_t xip; /* where mapped segments may go; zero = XIP refused */
 } duet_img_policy_t;
 
 /** Result of a successful verification (everything the loader needs). */
@@ -226,6 +254,18 @@ typedef struct {
     uint8_t sig[DUET_IMG_SIG_LEN];         /* the signature (signed images) */
     char name[32];                         /* DUET_TLV_NAME, NUL-terminated, or "" */
 } duet_img_info_t;
+
+/** Offset in the (logical) payload where the mapped part starts: the loaded segments'
+ *  data is [0, this), the mapped segments' data [this, ih_payload_size). */
+static inline uint32_t duet_img_map_start(const duet_img_hdr_t *h)
+{
+    return h->ih_payload_size - h->ih_map_size;
+}
+/** Mapped segment kinds (not copied; the slot is mapped at ih_map_addr). */
+static inline bool duet_img_seg_mapped(uint8_t kind)
+{
+    return kind == DUET_SEG_XIP || kind == DUET_SEG_XIP_RODATA;
+}
 
 /* ---------------------------------------------------------------------------- */
 /* Verifier                                                                         */
@@ -300,6 +340,11 @@ typedef struct {
     const void *extra_tlvs;    /* raw TLV bytes appended to the area as given (tests, */
     uint32_t extra_tlvs_len;   /* future types); must be a multiple of 4 */
     bool no_payload_sha;       /* tests: leave out the (required) PAYLOAD_SHA256 TLV */
+    /* XIP (flags & DUET_IMG_F_XIP): the mapped segments (XIP, XIP_RODATA) come last in
+     * 'segs' among those with data; their data is placed at map_offset. */
+    uint32_t map_addr;   /* ih_map_addr */
+    uint32_t map_offset; /* ih_map_offset; 0 = the smallest page that leaves room for the
+                            largest trailer (so signing never moves the mapped part) */
 } duet_img_desc_t;
 
 /** Build an unsigned image (header, segments, TLVs incl. PAYLOAD_SHA256, trailer with

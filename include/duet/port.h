@@ -51,6 +51,17 @@ duet_err_t duet_port_core1_stop(void);
 duet_err_t duet_port_core1_write(uint32_t addr, const void *src, size_t len);
 /** Zero-fill core-1 memory (BSS). */
 duet_err_t duet_port_core1_zero(uint32_t addr, size_t len);
+/** The XIP range this firmware lets programs map (docs/image-format.md 3a), copied into
+ *  the verification policy; all zero when XIP is not enabled. */
+void duet_port_xip_window(duet_xip_window_t *w);
+/** XIP images only, after the loader copied the RAM part and re-hashed the mapped part:
+ *  map slot bytes [ih_map_offset, +ih_map_size) read-only at ih_map_addr (code through
+ *  the instruction bus, the same pages through the data-bus alias) for core 1, and from
+ *  now on park core 1 around every flash write/erase (docs/xip.md, "Lockout"). Core 1
+ *  is stopped. Undone by duet_port_core1_stop().
+ *  @return DUET_OK; DUET_ERR_BUSY (the virtual range is taken by someone else);
+ *          DUET_ERR_IMG_XIP_RANGE (the port cannot map at ih_map_addr); DUET_ERR_IO. */
+duet_err_t duet_port_core1_map(duet_area_t slot, const duet_img_info_t *img);
 /** Release core 1 into a loaded, verified image. */
 duet_err_t duet_port_core1_start(const duet_img_info_t *img);
 /** Check on core 1 for what shared memory cannot show (host: the child process died

@@ -15,8 +15,6 @@ static const duet_mem_region_t host_regions[] = {
 static const duet_mem_region_t s3_regions[] = {
     {FX_S3_IRAM, FX_S3_WIN, FX_S3_DRAM, DUET_MEM_X},              /* IRAM alias: fetch only */
     {FX_S3_DRAM, FX_S3_WIN, FX_S3_DRAM, DUET_MEM_R | DUET_MEM_W}, /* DRAM alias of the same SRAM */
-    {FX_S3_XIP, 4u << 20, FX_S3_XIP, DUET_MEM_X},                 /* flash via IBUS */
-    {0x3C000000u, 4u << 20, FX_S3_XIP, DUET_MEM_R},               /* same flash via DBUS */
 };
 
 static void policy_common(duet_img_policy_t *p)
@@ -35,6 +33,7 @@ void fx_policy_host(duet_img_policy_t *p)
     p->region_count = 2;
     p->chip = DUET_CHIP_HOST;
     p->abi = DUET_ABI_HOST;
+    p->xip = (duet_xip_window_t){FX_HOST_XIP, FX_HOST_XIP, 16u << 20};
     policy_common(p);
 }
 
@@ -42,7 +41,8 @@ void fx_policy_s3(duet_img_policy_t *p)
 {
     memset(p, 0, sizeof *p);
     p->regions = s3_regions;
-    p->region_count = 4;
+    p->region_count = 2;
+    p->xip = (duet_xip_window_t){FX_S3_XIP, FX_S3_XIP_D, 4u << 20};
     p->chip = DUET_CHIP_ESP32S3;
     p->abi = DUET_ABI_WINDOWED;
     policy_common(p);
@@ -109,6 +109,23 @@ void fx_desc_s3(fx_desc_t *f)
     f->segs[3] = (duet_img_seg_in_t){DUET_SEG_BSS, 0x3FCCA200u, 0x100, NULL};
 }
 
+void fx_desc_s3_xip(fx_desc_t *f)
+{
+    fx_desc_s3(f);
+    duet_img_desc_t *d = &f->d;
+    d->flags = DUET_IMG_F_XIP;
+    d->map_addr = FX_S3_XIP + 0x10000u;
+    d->entry = FX_S3_XIP + 0x10010u;
+    /* RAM part: vectors (CODE), DATA, BSS; then the mapped part: code on the IBUS,
+     * .rodata right after it on the DBUS alias. */
+    f->segs[0] = (duet_img_seg_in_t){DUET_SEG_CODE, 0x403B9800u, 0x100, code};
+    f->segs[1] = (duet_img_seg_in_t){DUET_SEG_DATA, 0x3FCCA000u, 0x40, data};
+    f->segs[2] = (duet_img_seg_in_t){DUET_SEG_BSS, 0x3FCCA200u, 0x100, NULL};
+    f->segs[3] = (duet_img_seg_in_t){DUET_SEG_XIP, FX_S3_XIP + 0x10000u, 0x200, code};
+    f->segs[4] = (duet_img_seg_in_t){DUET_SEG_XIP_RODATA, FX_S3_XIP_D + 0x10200u, 0x40, rodata};
+    d->seg_count = 5;
+}
+
 uint8_t *fx_build(const fx_desc_t *f, size_t *len)
 {
     uint8_t *img = NULL;
@@ -133,9 +150,9 @@ uint8_t *fx_read_file(const char *rel, size_t *len)
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         fail_msg("cannot open %s", path);
-    uint8_t *buf = malloc(1 << 16);
+    uint8_t *buf = malloc(1 << 20); /* XIP images: the mapped part starts at 64 KiB or later */
     assert_non_null(buf);
-    *len = fread(buf, 1, 1 << 16, fp);
+    *len = fread(buf, 1, 1 << 20, fp);
     fclose(fp);
     return buf;
 }

@@ -20,12 +20,14 @@
 /* Host window (what the simulator uses): code 0x10000000 + 64 MiB, data 0x20000000 + 16 MiB. */
 #define FX_HOST_X  0x10000000u
 #define FX_HOST_RW 0x20000000u
-/* ESP32-S3 window: 128 KiB of SRAM seen through its IRAM (X) and DRAM (RW) aliases, plus
- * an XIP flash mapping (esp32s3-facts 1.1, 1.3). */
+#define FX_HOST_XIP 0x30000000u /* host XIP window: one bus, 16 MiB */
+/* ESP32-S3 window: 128 KiB of SRAM seen through its IRAM (X) and DRAM (RW) aliases
+ * (esp32s3-facts 1.1, 1.3), plus a 4 MiB XIP range seen through the IBUS and the DBUS. */
 #define FX_S3_DRAM 0x3FCC9710u
 #define FX_S3_IRAM 0x403B9710u
 #define FX_S3_WIN  0x20000u
 #define FX_S3_XIP  0x42000000u
+#define FX_S3_XIP_D 0x3C000000u
 
 void fx_policy_host(duet_img_policy_t *p); /* trusts the test key, signature optional */
 void fx_policy_s3(duet_img_policy_t *p);
@@ -37,6 +39,9 @@ typedef struct {
 } fx_desc_t;
 void fx_desc_host(fx_desc_t *f); /* CODE, RODATA, DATA, BSS */
 void fx_desc_s3(fx_desc_t *f);   /* CODE (IRAM alias), DATA, RODATA, BSS (DRAM alias) */
+/* XIP: CODE (vectors), DATA, BSS in RAM; XIP at 0x42010000 (= ih_map_addr), XIP_RODATA
+ * right after it on the DBUS alias. */
+void fx_desc_s3_xip(fx_desc_t *f);
 
 /* Build (asserting success); caller frees. */
 uint8_t *fx_build(const fx_desc_t *f, size_t *len);

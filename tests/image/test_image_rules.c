@@ -82,20 +82,13 @@ static void test_signed_image_verifies_with_trusted_key(void **st)
 static void test_xip_image_verifies(void **st)
 {
     ctx_t *c = s3();
-    c->f.segs[0].kind = DUET_SEG_XIP;
-    c->f.segs[0].addr = FX_S3_XIP + 0x1000;
-    c->f.d.entry = FX_S3_XIP + 0x1010;
-    c->f.d.vectors = 0;
-    c->f.d.flags = DUET_IMG_F_XIP;
+    fx_desc_s3_xip(&c->f);
     build_expect(c, DUET_OK);
     /* The vector table must be in RAM code, not in the flash mapping (VECBASE must
      * stay valid while flash operations disable the cache). */
     c = s3();
-    c->f.segs[0].kind = DUET_SEG_XIP;
-    c->f.segs[0].addr = FX_S3_XIP + 0x1000;
-    c->f.d.entry = FX_S3_XIP + 0x1010;
-    c->f.d.vectors = FX_S3_XIP + 0x1000;
-    c->f.d.flags = DUET_IMG_F_XIP;
+    fx_desc_s3_xip(&c->f);
+    c->f.d.vectors = FX_S3_XIP + 0x10000;
     build_expect(c, DUET_ERR_IMG_BAD_VECTORS);
 }
 
@@ -195,12 +188,10 @@ static void test_unknown_flags(void **st)
 
 static void test_xip_flag_must_match_segments(void **st)
 {
-    patch_hdr_expect(host(), 10, 2, DUET_IMG_F_XIP, DUET_ERR_IMG_BAD_FLAGS);
+    patch_hdr_expect(host(), 10, 2, DUET_IMG_F_XIP, DUET_ERR_IMG_XIP_ALIGN); /* no mapping */
     ctx_t *c = s3();
-    c->f.segs[0].kind = DUET_SEG_XIP;
-    c->f.segs[0].addr = FX_S3_XIP;
-    c->f.d.entry = FX_S3_XIP;
-    c->f.d.vectors = 0;
+    fx_desc_s3_xip(&c->f);
+    c->f.d.flags = 0; /* mapped segments in a RAM-mode image */
     build_expect(c, DUET_ERR_IMG_BAD_FLAGS);
 }
 
@@ -209,6 +200,9 @@ static void test_reserved_header_bytes(void **st)
     patch_hdr_expect(host(), 31, 1, 1, DUET_ERR_IMG_RESERVED);
     patch_hdr_expect(host(), 70, 1, 1, DUET_ERR_IMG_RESERVED);
     patch_hdr_expect(host(), 95, 1, 0x80, DUET_ERR_IMG_RESERVED);
+    /* the map fields (80..91) were reserved before XIP; in RAM mode they still are */
+    patch_hdr_expect(host(), 80, 4, 0x10000, DUET_ERR_IMG_RESERVED);
+    patch_hdr_expect(host(), 88, 4, 4, DUET_ERR_IMG_RESERVED);
 }
 
 static void test_bad_build_id(void **st)
@@ -280,7 +274,7 @@ static void test_downgrade_is_rejected(void **st)
 static void test_segment_kind(void **st)
 {
     patch_hdr_expect(host(), FX_SEG(0), 1, 0, DUET_ERR_IMG_BAD_SEG_KIND);
-    patch_hdr_expect(host(), FX_SEG(1), 1, 6, DUET_ERR_IMG_BAD_SEG_KIND);
+    patch_hdr_expect(host(), FX_SEG(1), 1, 7, DUET_ERR_IMG_BAD_SEG_KIND);
 }
 
 static void test_segment_reserved_fields(void **st)

@@ -220,6 +220,7 @@ const char *cli_kind_name(uint8_t kind)
     case DUET_SEG_DATA: return "DATA";
     case DUET_SEG_BSS: return "BSS";
     case DUET_SEG_XIP: return "XIP";
+    case DUET_SEG_XIP_RODATA: return "XIP_RODATA";
     default: return "?";
     }
 }
