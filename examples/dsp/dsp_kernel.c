@@ -29,13 +29,14 @@ void dsp_kernel_reset(dsp_kernel_t *k)
 
 static void biquad(int32_t st[5], const int32_t c[5], int32_t *w, unsigned n)
 {
-    const int64_t b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4];
+    const int32_t b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4];
     const uint64_t frac = ((uint64_t)1 << DSP_BQ_SHIFT) - 1u;
     int32_t x1 = st[0], x2 = st[1], y1 = st[2], y2 = st[3];
     uint32_t e = (uint32_t)st[4];
     for (unsigned i = 0; i < n; i++) {
         int32_t x0 = w[i];
-        int64_t acc = b0 * x0 + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+        int64_t acc = (int64_t)b0 * x0 + (int64_t)b1 * x1 + (int64_t)b2 * x2 - (int64_t)a1 * y1 -
+                      (int64_t)a2 * y2;
         /* BIAS is a multiple of 2^28: the low bits of u are acc's remainder mod 2^28. */
         uint64_t u = (uint64_t)acc + BIAS + e;
         e = (uint32_t)(u & frac);
