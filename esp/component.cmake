@@ -61,7 +61,7 @@ idf_component_register(
   PRIV_INCLUDE_DIRS "${DUET_ROOT}/port/esp32s3"
   REQUIRES esp_partition esp_http_server
   PRIV_REQUIRES esp_system esp_hw_support esp_rom esp_timer esp_pm heap soc log freertos mbedtls
-                nvs_flash
+                nvs_flash esp_mm spi_flash hal
   LDFRAGMENTS ${DUET_LF})
 
 if(NOT CMAKE_BUILD_EARLY_EXPANSION)
@@ -75,6 +75,17 @@ if(NOT CMAKE_BUILD_EARLY_EXPANSION)
   # another object than its definition (esp_system/port/soc/esp32s3/system_internal.c),
   # so --wrap catches all of them.
   target_link_options(${COMPONENT_LIB} INTERFACE "-Wl,--wrap=esp_restart_noos")
+  # XIP flash lockout (port/esp32s3/duet_esp_flash_guard.c): park core 1 around every
+  # cache-disabling flash operation. All callers of these four (spi_flash_os_func_app.c,
+  # flash_ops.c, esp_mmu_map.c, mspi_timing_by_mspi_delay.c, core_dump_flash.c) are in
+  # other objects than their definitions (spi_flash/cache_utils.c), v5.3-v5.5.
+  if(CONFIG_DUET_LOAD_XIP)
+    target_link_options(${COMPONENT_LIB} INTERFACE
+      "-Wl,--wrap=spi_flash_disable_interrupts_caches_and_other_cpu"
+      "-Wl,--wrap=spi_flash_enable_interrupts_caches_and_other_cpu"
+      "-Wl,--wrap=spi_flash_disable_interrupts_caches_and_other_cpu_no_os"
+      "-Wl,--wrap=spi_flash_enable_interrupts_caches_no_os")
+  endif()
   # CONFIG_DUET_AUTOSTART: a constructor in duet_esp.c that nothing calls; take that
   # object even when the application never calls duet_esp_*.
   if(CONFIG_DUET_AUTOSTART)

@@ -84,6 +84,19 @@ duet_err_t duet_esp_install(const void *image, size_t len, bool activate, duet_i
  *  with 32-bit loads only (duet/shm.h). */
 volatile duet_shm_ctrl_t *duet_esp_ctrl(void);
 
+/** Flash lockout of XIP programs (CONFIG_DUET_LOAD_XIP), core 0's view: how often core 1
+ *  was parked around a cache-disabling flash operation, how often the hardware stall
+ *  had to do it (no ack within CONFIG_DUET_XIP_PARK_TIMEOUT_US), and core 0's wait for
+ *  the ack in CPU cycles. Core 1's own parked time is in the control block
+ *  (sc_park_count/last/max/total). All zero in RAM mode: nothing is parked. */
+typedef struct {
+    uint32_t parks;
+    uint32_t stalls;
+    uint32_t ack_last_cycles;
+    uint32_t ack_max_cycles;
+} duet_esp_park_stats_t;
+void duet_esp_park_stats(duet_esp_park_stats_t *out);
+
 /** The supervisor and its lock, for applications that call duet_sup_* or open channels
  *  themselves (hold the lock around such calls). */
 duet_sup_t *duet_esp_sup(void);

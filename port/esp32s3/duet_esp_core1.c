@@ -24,6 +24,9 @@
  * reset first, in case core 1 is inside S32C1I). The clock gate is never cleared
  * (SOC_APPCPU_HAS_CLOCK_GATING_BUG, facts §5.1).
  *
+ * XIP programs (duet_esp_xip.c, duet_esp_flash_guard.c): duet_port_core1_map maps the
+ * slot before start; start arms the flash lockout; stop disarms it and unmaps.
+ *
  * Restart/panic of core 0: IDF resets only the PRO CPU in unicore builds, so core 1 would
  * keep running over RAM the bootloader reloads (facts §7). A shutdown handler and a
  * --wrap of esp_restart_noos (esp/component.cmake) run duet_esp_core1_halt_regs() first.
@@ -149,6 +152,8 @@ duet_err_t duet_port_core1_stop(void)
 {
     duet_esp_core1_halt_regs();
     s_running = false;
+    duet_esp_flash_guard_arm(false); /* nothing to park any more */
+    duet_esp_xip_unmap();            /* no-op for RAM programs */
     pm_hold(false);
     return DUET_OK;
 }
@@ -269,7 +274,7 @@ static duet_err_t linked_reload(const duet_img_info_t *img)
             break;
         }
         default:
-            return DUET_ERR_UNSUPPORTED; /* XIP segments: not in this port yet */
+            return DUET_ERR_UNSUPPORTED; /* mapped (XIP) segments: a linked image has no slot to map */
         }
     }
     return DUET_OK;
@@ -283,13 +288,13 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
         return DUET_ERR_INVAL;
     if (!s_inited)
         return DUET_ERR_STATE;
-    if (img->hdr.ih_flags & DUET_IMG_F_XIP) {
-        ESP_LOGE(DUET_ESP_TAG, "XIP images are not supported by this port yet");
-        return DUET_ERR_UNSUPPORTED;
-    }
+    bool xip = (img->hdr.ih_flags & DUET_IMG_F_XIP) != 0;
     uint32_t entry = img->hdr.ih_entry;
-    if (!in(IRAM_LO, IRAM_HI, entry, 4) || (entry & 3u) != 0) {
-        ESP_LOGE(DUET_ESP_TAG, "entry 0x%08x is not in the window's IRAM alias", (unsigned)entry);
+    bool entry_ok = in(IRAM_LO, IRAM_HI, entry, 4) ||
+                    (xip && in(img->hdr.ih_map_addr, img->hdr.ih_map_addr + img->hdr.ih_map_size, entry, 4));
+    if (!entry_ok || (entry & 3u) != 0) {
+        ESP_LOGE(DUET_ESP_TAG, "entry 0x%08x is not in the window's IRAM alias%s", (unsigned)entry,
+                 xip ? " or the mapped code" : "");
         return DUET_ERR_IMG_BAD_ENTRY;
     }
     /* The program was linked against a shared-memory address: it must be ours. */
@@ -303,8 +308,13 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
     }
     if (s_linked.image != NULL)
         DUET_TRY(linked_reload(img));
+    if (xip && !duet_esp_xip_mapped(img)) { /* duet_port_core1_map comes first */
+        ESP_LOGE(DUET_ESP_TAG, "XIP image started without its mapping (duet_port_core1_map)");
+        return DUET_ERR_STATE;
+    }
 
     pm_hold(true);
+    duet_esp_flash_guard_arm(xip); /* from here on every flash write parks core 1 */
     ets_set_appcpu_boot_addr(entry); /* SYSTEM_CORE_1_CONTROL_1_REG, before release */
     barrier_memw();
     esp_cpu_unstall(1);

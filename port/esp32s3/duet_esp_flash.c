@@ -7,7 +7,8 @@
  * (esp_partition/include/esp_partition.h, v5.3-v5.5), which bounds-checks every call
  * against the partition and serialises flash access with the cache-disable protocol.
  * In RAM mode core 1 never touches flash or cache, so these writes are safe while it
- * runs (facts §4).
+ * runs (facts §4); an XIP program is parked around each of them (duet_esp_flash_guard.c),
+ * and the slot it is mapped from is never rewritten under it (duet_esp_xip.c).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,11 @@ duet_err_t duet_esp_flash_init(void)
         }
     }
     return e;
+}
+
+const esp_partition_t *duet_esp_flash_part(int area)
+{
+    return area >= 0 && area < (int)DUET_AREA__COUNT ? s_part[area] : NULL;
 }
 
 uint32_t duet_esp_flash_slot_size(void)
@@ -109,6 +115,7 @@ duet_err_t duet_port_flash_write(duet_area_t area, uint32_t off, const void *buf
     DUET_TRY(range_ok(p, off, len));
     if (len == 0)
         return DUET_OK;
+    DUET_TRY(duet_esp_xip_before_write((int)area)); /* never rewrite a mapped slot */
     return map_err(esp_partition_write(p, off, buf, len));
 }
 
@@ -121,5 +128,6 @@ duet_err_t duet_port_flash_erase(duet_area_t area, uint32_t off, size_t len)
         return DUET_ERR_INVAL;
     if (len == 0)
         return DUET_OK;
+    DUET_TRY(duet_esp_xip_before_write((int)area));
     return map_err(esp_partition_erase_range(p, off, len));
 }

@@ -10,6 +10,8 @@
  *   duet_esp_core1.c     core-1 reset/stall/release, core1_write/zero, shutdown handler,
  *                        esp_restart_noos wrap, PM lock, linked-image reload (IRAM parts)
  *   duet_esp_doorbell.c  FROM_CPU doorbells both ways (IRAM ISR)
+ *   duet_esp_flash_guard.c  XIP flash lockout: --wrap of IDF's cache-disable guard
+ *   duet_esp_xip.c       XIP mapping (esp_mmu_map), core-1 cache buses, mapped-view hash
  *   duet_esp_sys.c       time and log
  *   duet_esp.c           public API (duet_esp.h): init, supervisor task, events
  *   duet_esp_http.c      esp_http_server glue for duet_api_handle
@@ -26,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esp_partition.h"
 #include "sdkconfig.h"
 
 #include "duet/err.h"
@@ -65,6 +68,8 @@ duet_err_t duet_esp_mem_check(void);
 /* ---- duet_esp_flash.c ---- */
 /** Find the three partitions. DUET_ERR_NOT_FOUND (logged) if one is missing. */
 duet_err_t duet_esp_flash_init(void);
+/** The partition of an area (NULL if not found). */
+const esp_partition_t *duet_esp_flash_part(int area);
 /** Size of a slot partition (0 if not found). */
 uint32_t duet_esp_flash_slot_size(void);
 
@@ -76,6 +81,21 @@ duet_err_t duet_esp_core1_init(void);
 void duet_esp_core1_set_linked(const uint8_t *image, size_t len, const duet_img_info_t *info);
 /** Stop sequence for panic/restart paths: register writes only, IRAM, no locks. */
 void duet_esp_core1_halt_regs(void);
+
+/* ---- duet_esp_flash_guard.c ---- */
+/** Park core 1 around every cache-disabling flash operation (true while an XIP program
+ *  runs). Call from a task, never inside a flash operation. */
+void duet_esp_flash_guard_arm(bool on);
+
+/* ---- duet_esp_xip.c ---- */
+/* duet_port_core1_map / duet_port_xip_window (duet/port.h) live here too. */
+/** True if img's mapped part is mapped (duet_port_core1_map succeeded for it). */
+bool duet_esp_xip_mapped(const duet_img_info_t *img);
+/** Unmap (if mapped) and shut core 1's cache buses again. Core 1 stopped. */
+void duet_esp_xip_unmap(void);
+/** Before core 0 writes or erases 'area': unmap it if it is the mapped slot.
+ *  DUET_ERR_STATE if an XIP program is running from it. */
+duet_err_t duet_esp_xip_before_write(int area);
 
 /* ---- duet_esp_doorbell.c ---- */
 duet_err_t duet_esp_doorbell_init(void);
