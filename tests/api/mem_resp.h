@@ -11,7 +11,7 @@
 typedef struct {
     int status;
     char type[64];
-    char body[65536];
+    char body[131072]; /* above the embedded page's 96 KiB limit (web/embed.cmake) */
     size_t len;
     int starts;
 } mresp_t;
