@@ -28,8 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "esp_partition.h"
 #include "sdkconfig.h"
+#ifdef ESP_PLATFORM /* tests/agreement reads this header on the host */
+#include "esp_partition.h"
+#endif
 
 #include "duet/err.h"
 #include "duet/image.h"
@@ -68,8 +70,10 @@ duet_err_t duet_esp_mem_check(void);
 /* ---- duet_esp_flash.c ---- */
 /** Find the three partitions. DUET_ERR_NOT_FOUND (logged) if one is missing. */
 duet_err_t duet_esp_flash_init(void);
+#ifdef ESP_PLATFORM
 /** The partition of an area (NULL if not found). */
 const esp_partition_t *duet_esp_flash_part(int area);
+#endif
 /** Size of a slot partition (0 if not found). */
 uint32_t duet_esp_flash_slot_size(void);
 
