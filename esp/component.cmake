@@ -61,7 +61,7 @@ idf_component_register(
   PRIV_INCLUDE_DIRS "${DUET_ROOT}/port/esp32s3"
   REQUIRES esp_partition esp_http_server
   PRIV_REQUIRES esp_system esp_hw_support esp_rom esp_timer esp_pm heap soc log freertos mbedtls
-                nvs_flash esp_mm spi_flash hal
+                nvs_flash esp_http_client mqtt esp_mm spi_flash hal
   LDFRAGMENTS ${DUET_LF})
 
 if(NOT CMAKE_BUILD_EARLY_EXPANSION)

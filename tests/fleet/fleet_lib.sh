@@ -2,10 +2,12 @@
 #
 # Real servers on loopback only, started here and stopped by fleet_cleanup:
 #   fleet_tls DIR          a test CA made now (openssl) + a server cert for 127.0.0.1
+#                          (and FLEET_SAN_EXTRA, e.g. ",IP:10.0.2.2" for the QEMU guest)
 #   fleet_nginx DIR        nginx over TLS serving DIR/www; $HTTPS_PORT; access log
 #                          DIR/access.log: "METHOD URI STATUS RANGE BYTES"
 #   fleet_mosquitto DIR    mosquitto; $MQTT_PORT
-# Ports are picked at random and retried when taken. Every process started is
+# Ports are picked at random and retried when taken, unless FLEET_HTTPS_PORT /
+# FLEET_MQTT_PORT fix them (a firmware built with the URL in it). Every process started is
 # remembered in $FLEET_PIDS and killed by its id.
 FLEET_PIDS=${FLEET_PIDS:-}
 
@@ -27,7 +29,7 @@ fleet_tls() {
         -keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=duet-test-ca >/dev/null 2>&1 || fleet_fail "openssl: CA"
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$d/server.key" -out "$d/server.csr" -subj /CN=127.0.0.1 >/dev/null 2>&1 || fleet_fail "openssl: CSR"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/san.ext"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost%s\n' "${FLEET_SAN_EXTRA:-}" > "$d/san.ext"
     openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
         -days 2 -extfile "$d/san.ext" -out "$d/server.crt" >/dev/null 2>&1 || fleet_fail "openssl: server cert"
 }
@@ -39,7 +41,7 @@ fleet_nginx() {
     user=
     [ "$(id -u)" = 0 ] && user="user root;" # workers must read the test's private dir
     for _ in 1 2 3 4 5 6 7 8; do
-        HTTPS_PORT=$(fleet_port)
+        HTTPS_PORT=${FLEET_HTTPS_PORT:-$(fleet_port)}
         cat > "$d/nginx.conf" <<CONF
 $user
 daemon off;
@@ -81,7 +83,7 @@ CONF
 fleet_mosquitto() {
     d=$1
     for _ in 1 2 3 4 5 6 7 8; do
-        MQTT_PORT=$(fleet_port)
+        MQTT_PORT=${FLEET_MQTT_PORT:-$(fleet_port)}
         printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\n' \
             "$MQTT_PORT" > "$d/mosquitto.conf"
         mosquitto -c "$d/mosquitto.conf" > "$d/mosquitto.log" 2>&1 &
