@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dsp_feed.h"
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
         usage();
     if (image == NULL)
         image = default_image();
+    /* Core 0's pages stay in RAM: a compile next door evicting them would stall the
+     * feeder for a disk read. Not inherited by core 1's process; fine if refused. */
+    (void)mlockall(MCL_CURRENT | MCL_FUTURE);
 
     char flash[] = "/tmp/duet-dsp-soak-XXXXXX";
     int fd = mkstemp(flash);
