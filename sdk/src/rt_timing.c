@@ -13,10 +13,13 @@
 #include "duet/timing.h"
 #include "rt_priv.h"
 
-static duet_timing_t *s_t;            /* the block once the first mark primed it; NULL before */
-static uint32_t s_last;               /* cycle count at the previous mark */
-static uint32_t s_ack;                /* the reset request last honoured */
-static uint32_t s_limit = UINT32_MAX; /* intervals above this are misses (none by default) */
+/* Core 1's private state, one struct so the mark reaches it through one base address. */
+static struct {
+    duet_timing_t *t; /* the block once the first mark primed it; NULL before */
+    uint32_t last;    /* cycle count at the previous mark */
+    uint32_t ack;     /* the reset request last honoured */
+    uint32_t limit;   /* intervals above this are misses (UINT32_MAX: no period) */
+} s_rt = {NULL, 0u, 0u, UINT32_MAX};
 
 static inline uint32_t cycles_now(void)
 {
@@ -98,25 +101,25 @@ __attribute__((noinline)) static void mark_slow(uint32_t now)
     st(&t->tm_misses, 0u);
     for (unsigned i = 0; i < DUET_TIMING_BUCKETS; i++)
         st(&t->tm_bucket[i], 0u);
-    st(&t->tm_period, s_limit == UINT32_MAX ? 0u : s_limit);
-    s_ack = __atomic_load_n(&t->tm_reset_req, __ATOMIC_ACQUIRE);
-    st(&t->tm_reset_ack, s_ack);
+    st(&t->tm_period, s_rt.limit == UINT32_MAX ? 0u : s_rt.limit);
+    s_rt.ack = __atomic_load_n(&t->tm_reset_req, __ATOMIC_ACQUIRE);
+    st(&t->tm_reset_ack, s_rt.ack);
     seq_end(t, seq);
-    s_last = now;
-    s_t = t;
+    s_rt.last = now;
+    s_rt.t = t;
 }
 
 void duet_rt_loop_mark(void)
 {
     uint32_t now = cycles_now();
-    duet_timing_t *t = s_t;
+    duet_timing_t *t = s_rt.t;
     RELOAD();
-    if (__builtin_expect(t == NULL || ld(&t->tm_reset_req) != s_ack, 0)) {
+    if (__builtin_expect(t == NULL || ld(&t->tm_reset_req) != s_rt.ack, 0)) {
         mark_slow(now);
         return;
     }
-    uint32_t d = now - s_last; /* modulo 2^32: right across a counter wrap */
-    s_last = now;
+    uint32_t d = now - s_rt.last; /* modulo 2^32: right across a counter wrap */
+    s_rt.last = now;
     uint32_t seq = seq_begin(t);
     uint32_t *b = &t->tm_bucket[duet_timing_bucket(d)];
     st(b, ld(b) + 1u);
@@ -132,14 +135,14 @@ void duet_rt_loop_mark(void)
         st(&t->tm_min, d);
     if (d > ld(&t->tm_max))
         st(&t->tm_max, d);
-    if (d > s_limit)
+    if (d > s_rt.limit)
         st(&t->tm_misses, ld(&t->tm_misses) + 1u);
     seq_end(t, seq);
 }
 
 void duet_rt_loop_period_cycles(uint32_t cycles)
 {
-    s_limit = cycles == 0u ? UINT32_MAX : cycles;
+    s_rt.limit = cycles == 0u ? UINT32_MAX : cycles;
     duet_timing_t *t = block();
     if (t == NULL)
         return;

@@ -23,10 +23,10 @@ static int fresh(void **state)
 {
     (void)state;
     memset(&g_ctrl, 0, sizeof(g_ctrl));
-    s_t = NULL;
-    s_last = 0;
-    s_ack = 0;
-    s_limit = UINT32_MAX;
+    s_rt.t = NULL;
+    s_rt.last = 0;
+    s_rt.ack = 0;
+    s_rt.limit = UINT32_MAX;
     g_cycles = 0;
     return 0;
 }
