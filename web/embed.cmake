@@ -3,7 +3,7 @@
 # Produces: const char duet_web_index_html[] (NUL-terminated) and
 #           const size_t duet_web_index_html_len (bytes without the NUL), see duet/api.h.
 # Fails if the page grows past 96 KiB: it must stay small enough to embed in firmware
-# (with uPlot about 66 KB raw, 26 KB gzip; docs/timing.md).
+# (with uPlot about 66 KB raw, 28 KB gzip; docs/timing.md).
 file(READ "${IN}" hex HEX)
 string(LENGTH "${hex}" n)
 math(EXPR bytes "${n} / 2")
