@@ -35,16 +35,6 @@
 
 #define DEFAULT_MAX_UPLOAD (1024u * 1024u)
 
-/* The failed-token limiter (api_priv.h). File-level because duet_api_t has no room for
- * it (its layout is public); both ports run one API per process. Guarded by the API
- * lock like the rest of the API state. */
-static struct {
-    duet_api_auth_limit_t cfg;
-    uint32_t failures;         /* within the current window */
-    uint64_t window_start_us;  /* first failure of the window */
-    uint64_t locked_until_us;  /* != 0: token routes answer 429 until then */
-} s_auth = {{DUET_API_AUTH_MAX_FAILURES, DUET_API_AUTH_WINDOW_MS, DUET_API_AUTH_LOCKOUT_MS},
-            0, 0, 0};
 
 duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, uint32_t max_upload)
 {
@@ -63,9 +53,9 @@ duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, ui
     }
     api->max_upload = max_upload;
     api->upload_err = DUET_OK;
-    s_auth.failures = 0;
-    s_auth.window_start_us = 0;
-    s_auth.locked_until_us = 0;
+    api->auth_max_failures = DUET_API_AUTH_MAX_FAILURES;
+    api->auth_window_ms = DUET_API_AUTH_WINDOW_MS;
+    api->auth_lockout_ms = DUET_API_AUTH_LOCKOUT_MS; /* counters: zero from the memset */
     return DUET_OK;
 }
 
@@ -231,48 +221,50 @@ void duet_api_auth_limit_set(duet_api_t *api, const duet_api_auth_limit_t *limit
 {
     static const duet_api_auth_limit_t defaults = {
         DUET_API_AUTH_MAX_FAILURES, DUET_API_AUTH_WINDOW_MS, DUET_API_AUTH_LOCKOUT_MS};
+    const duet_api_auth_limit_t *l = limit ? limit : &defaults;
     api_lock(api);
-    s_auth.cfg = limit ? *limit : defaults;
-    s_auth.failures = 0;
-    s_auth.window_start_us = 0;
-    s_auth.locked_until_us = 0;
+    api->auth_max_failures = l->max_failures;
+    api->auth_window_ms = l->window_ms;
+    api->auth_lockout_ms = l->lockout_ms;
+    api->auth_failures = 0;
+    api->auth_window_start_us = 0;
+    api->auth_locked_until_us = 0;
     api_unlock(api);
 }
 
 uint32_t duet_api_auth_locked_ms(const duet_api_t *api)
 {
-    (void)api;
     uint64_t now = duet_port_now_us();
-    if (s_auth.locked_until_us <= now)
+    if (api->auth_locked_until_us <= now)
         return 0;
-    uint64_t left = (s_auth.locked_until_us - now + 999u) / 1000u;
+    uint64_t left = (api->auth_locked_until_us - now + 999u) / 1000u;
     return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 }
 
 /* The token check with the limiter around it. Lock held by the caller. Returns DUET_OK,
  * or DUET_ERR_AUTH with the status (401/403/429) and message to answer. */
-static duet_err_t auth_locked(const duet_api_t *api, const char *authz, int *status,
+static duet_err_t auth_locked(duet_api_t *api, const char *authz, int *status,
                               const char **msg)
 {
     uint64_t now = duet_port_now_us();
-    if (s_auth.locked_until_us > now) {
+    if (api->auth_locked_until_us > now) {
         *status = 429;
         /* a fixed text: no buffer on this path (it runs on the chip's HTTP task stack) */
         *msg = "too many failed token attempts: token routes locked for a while "
                "(auth_locked_ms in /api/status)";
         return DUET_ERR_AUTH;
     }
-    s_auth.locked_until_us = 0;
+    api->auth_locked_until_us = 0;
     duet_err_t e = check_auth(api, authz, status, msg);
-    if (e != DUET_OK && *status == 401 && s_auth.cfg.max_failures != 0) {
-        if (s_auth.failures == 0 ||
-            now - s_auth.window_start_us >= (uint64_t)s_auth.cfg.window_ms * 1000u) {
-            s_auth.failures = 0; /* a new window starts with this failure */
-            s_auth.window_start_us = now;
+    if (e != DUET_OK && *status == 401 && api->auth_max_failures != 0) {
+        if (api->auth_failures == 0 ||
+            now - api->auth_window_start_us >= (uint64_t)api->auth_window_ms * 1000u) {
+            api->auth_failures = 0; /* a new window starts with this failure */
+            api->auth_window_start_us = now;
         }
-        if (++s_auth.failures >= s_auth.cfg.max_failures) {
-            s_auth.locked_until_us = now + (uint64_t)s_auth.cfg.lockout_ms * 1000u;
-            s_auth.failures = 0;
+        if (++api->auth_failures >= api->auth_max_failures) {
+            api->auth_locked_until_us = now + (uint64_t)api->auth_lockout_ms * 1000u;
+            api->auth_failures = 0;
         }
     }
     return e;

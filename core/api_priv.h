@@ -54,8 +54,8 @@ uint8_t duet_api_chip(const duet_sup_status_t *st);
 /* ---- failed-token limiter (api.c) ----------------------------------------------------
  * After max_failures wrong or missing tokens within window_ms, every request that needs
  * the token is answered 429 for lockout_ms, the right token included (otherwise the
- * lockout would still answer guesses). Reads are never limited. One limiter per
- * process (both ports run one API); duet_api_init() clears its counters. */
+ * lockout would still answer guesses). Reads are never limited. One limiter per API
+ * object (its auth_* fields); duet_api_init() sets the defaults and clears it. */
 typedef struct {
     uint32_t max_failures; /* 0 = no limit */
     uint32_t window_ms;

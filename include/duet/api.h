@@ -77,6 +77,12 @@ typedef struct {
     uint32_t uploads_ok;        /* uploads installed since init */
     uint32_t uploads_refused;   /* uploads refused since init */
     char scratch[4096];         /* JSON answers and upload chunks (no big stack frames) */
+    /* failed-token limiter (core/api_priv.h), per API: a second API object in the same
+     * process (the chip's MQTT status) neither shares nor resets it */
+    uint32_t auth_max_failures, auth_window_ms, auth_lockout_ms; /* 0 failures = no limit */
+    uint32_t auth_failures;        /* within the current window */
+    uint64_t auth_window_start_us; /* first failure of the window */
+    uint64_t auth_locked_until_us; /* != 0: token routes answer 429 until then */
 } duet_api_t;
 
 duet_err_t duet_api_init(duet_api_t *api, duet_sup_t *sup, const char *token, uint32_t max_upload);
