@@ -55,6 +55,22 @@ static void test_fir_taps_are_symmetric(void **state)
     assert_int_equal(sum, 32768);
 }
 
+static void test_biquad_shapes_the_kernel_folds(void **state)
+{
+    (void)state;
+    /* dsp_kernel.c folds shared coefficients: sections 0 and 3 (high-/low-pass) have
+     * b2 == b0 and b1 == -2 b0 / +2 b0, sections 1 and 2 (peaks) b1 == a1. */
+    for (unsigned s = 0; s < DSP_BIQUADS; s += 3) {
+        const int32_t *c = k_dsp_biquad[s];
+        assert_int_equal(c[2], c[0]);
+        assert_true((int64_t)c[1] == 2 * (int64_t)c[0] || (int64_t)c[1] == -2 * (int64_t)c[0]);
+    }
+    assert_int_equal(k_dsp_biquad[0][1], -2 * k_dsp_biquad[0][0]); /* high-pass */
+    assert_int_equal(k_dsp_biquad[3][1], 2 * k_dsp_biquad[3][0]);  /* low-pass */
+    assert_int_equal(k_dsp_biquad[1][1], k_dsp_biquad[1][3]);
+    assert_int_equal(k_dsp_biquad[2][1], k_dsp_biquad[2][3]);
+}
+
 static void test_impulse_matches_golden_both_signs(void **state)
 {
     (void)state;
@@ -164,6 +180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fir_taps_are_symmetric),
+        cmocka_unit_test(test_biquad_shapes_the_kernel_folds),
         cmocka_unit_test(test_impulse_matches_golden_both_signs),
         cmocka_unit_test(test_step_settles_to_zero),
         cmocka_unit_test(test_full_scale_square_saturates_identically),
