@@ -23,6 +23,7 @@
 #include "duet/port.h"
 #include "duet/sup.h"
 #include "duet_esp.h"
+#include "duet_esp_claim.h"
 #include "duet_esp_http.h"
 #include "duet_esp_priv.h"
 
@@ -305,7 +306,10 @@ static duet_err_t locked(duet_err_t (*fn)(duet_sup_t *))
 
 duet_err_t duet_esp_stop(void)
 {
-    return locked(duet_sup_stop);
+    duet_err_t e = locked(duet_sup_stop);
+    if (e == DUET_OK)
+        duet_esp_release_all(); /* core 1 no longer drives what it claimed */
+    return e;
 }
 
 duet_err_t duet_esp_restart(void)
