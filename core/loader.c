@@ -151,5 +151,9 @@ duet_err_t loader_copy_slot(int slot, const duet_img_info_t *info)
         if (g->is_kind == DUET_SEG_BSS && g->is_size > 0)
             DUET_TRY(duet_port_core1_zero(g->is_addr, g->is_size));
     }
+    /* XIP: the mapped part stays in flash; the port maps it where it was linked (and from
+     * now on parks core 1 around flash writes). */
+    if (info->hdr.ih_flags & DUET_IMG_F_XIP)
+        DUET_TRY(duet_port_core1_map(area, info));
     return DUET_OK;
 }

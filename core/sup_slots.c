@@ -34,6 +34,7 @@ duet_err_t duet_sup_policy(const duet_sup_t *s, duet_img_policy_t *pol)
         return DUET_ERR_INVAL;
     memset(pol, 0, sizeof(*pol));
     DUET_TRY(duet_port_window(&pol->regions, &pol->region_count, &pol->chip, &pol->abi));
+    duet_port_xip_window(&pol->xip); /* XIP images: where the firmware lets them map */
     uint32_t a, b;
     duet_err_t ea = duet_port_flash_info(DUET_AREA_SLOT_A, &a, NULL);
     duet_err_t eb = duet_port_flash_info(DUET_AREA_SLOT_B, &b, NULL);

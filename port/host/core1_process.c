@@ -31,6 +31,7 @@
 #include "duet/shm.h"
 #include "duet/host_child.h"
 #include "duet/host_port.h"
+#include "host_xip.h"
 
 extern char **environ;
 
@@ -175,7 +176,7 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
         close(exe_fd);
         return DUET_ERR_IO;
     }
-    char vars[6][48];
+    char vars[9][48];
     snprintf(vars[0], sizeof vars[0], "%s=%d", DUET_HOST_ENV_SHM_FD, shm_fd);
     snprintf(vars[1], sizeof vars[1], "%s=%zu", DUET_HOST_ENV_SHM_SIZE, shm_size);
     snprintf(vars[2], sizeof vars[2], "%s=%d", DUET_HOST_ENV_BELL_C1, to_c1);
@@ -184,7 +185,9 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
              (unsigned)img->hdr.ih_stack_size);
     snprintf(vars[5], sizeof vars[5], "%s=%u", DUET_HOST_ENV_STACK_TOP,
              (unsigned)img->hdr.ih_stack_top);
-    char **env = child_env(vars, 6);
+    int xip_fd = -1;
+    unsigned nvars = 6 + host_xip_child_env(vars + 6, &xip_fd);
+    char **env = child_env(vars, nvars);
     char name[40];
     snprintf(name, sizeof name, "%s", img->name[0] != '\0' ? img->name : "duet-core1");
     char *argv[] = {name, NULL};
@@ -201,12 +204,17 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(DUET_HOST_EXIT_NO_ENV);
-        int keep[3] = {shm_fd, to_c1, to_c0};
-        for (int i = 0; i < 3; i++)
-            fcntl(keep[i], F_SETFD, 0);
-        sigset_t all;
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
+        int keep[4] = {shm_fd, to_c1, to_c0, xip_fd};
+        for (int i = 0; i < 4; i++)
+            if (keep[i] >= 0)
+                fcntl(keep[i], F_SETFD, 0);
+        /* XIP: a park request may come before the child installed its handler; blocked,
+         * it waits (pending) instead of killing it (SIGUSR1's default action). */
+        sigset_t mask;
+        sigemptyset(&mask);
+        if (xip_fd >= 0)
+            sigaddset(&mask, DUET_HOST_PARK_SIGNAL);
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         fexecve(exe_fd, argv, env);
         _exit(127);
     }
@@ -235,6 +243,7 @@ duet_err_t duet_port_core1_stop(void)
         r = waitpid(s_pid, &status, 0);
     } while (r < 0 && errno == EINTR);
     reaped(r == s_pid ? status : -1);
+    host_xip_unmap();
     return DUET_OK;
 }
 

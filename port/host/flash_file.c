@@ -29,6 +29,26 @@ static struct {
     bool dead;
     uint64_t drop_left;   /* writes still to be dropped silently */
 } g_flash = { .fd = -1 };
+static duet_host_flash_guard_t g_guard; /* XIP lockout (xip_map.c), NULL = none */
+
+void duet_host_flash_set_guard(const duet_host_flash_guard_t *guard)
+{
+    if (guard != NULL)
+        g_guard = *guard;
+    else
+        memset(&g_guard, 0, sizeof g_guard);
+}
+
+static duet_err_t guard_begin(duet_area_t area, uint32_t off, size_t len)
+{
+    return g_guard.begin != NULL ? g_guard.begin(area, off, len) : DUET_OK;
+}
+
+static void guard_end(bool erase)
+{
+    if (g_guard.end != NULL)
+        g_guard.end(erase);
+}
 
 static uint32_t area_base(duet_area_t area)
 {
@@ -210,13 +230,8 @@ duet_err_t duet_port_flash_read(duet_area_t area, uint32_t off, void *buf, size_
     return pread_all((uint64_t)area_base(area) + off, buf, len);
 }
 
-duet_err_t duet_port_flash_write(duet_area_t area, uint32_t off, const void *buf, size_t len)
+static duet_err_t do_write(duet_area_t area, uint32_t off, const void *buf, size_t len)
 {
-    DUET_TRY(check_range(area, off, len));
-    if (len == 0)
-        return DUET_OK;
-    if (buf == NULL)
-        return DUET_ERR_INVAL;
     g_flash.stats.writes++;
     if (g_flash.drop_left > 0 && !g_flash.dead) {
         g_flash.drop_left--;
@@ -241,14 +256,24 @@ duet_err_t duet_port_flash_write(duet_area_t area, uint32_t off, const void *buf
     return fail ? DUET_ERR_IO : DUET_OK;
 }
 
-duet_err_t duet_port_flash_erase(duet_area_t area, uint32_t off, size_t len)
+/* Every program/erase runs inside the guard: it parks a running XIP program (xip_map.c),
+ * as the chip's flash driver disables the cache core 1 runs from, so no caller has to
+ * remember it. */
+duet_err_t duet_port_flash_write(duet_area_t area, uint32_t off, const void *buf, size_t len)
 {
     DUET_TRY(check_range(area, off, len));
-    uint32_t es = g_flash.geom.erase_size;
-    if (off % es != 0 || len % es != 0)
-        return DUET_ERR_INVAL;
     if (len == 0)
         return DUET_OK;
+    if (buf == NULL)
+        return DUET_ERR_INVAL;
+    DUET_TRY(guard_begin(area, off, len));
+    duet_err_t e = do_write(area, off, buf, len);
+    guard_end(false);
+    return e;
+}
+
+static duet_err_t do_erase(duet_area_t area, uint32_t off, size_t len)
+{
     g_flash.stats.erases++;
     size_t done;
     bool fail = fault_gate(len, false, &done);
@@ -261,4 +286,18 @@ duet_err_t duet_port_flash_erase(duet_area_t area, uint32_t off, size_t len)
         i += n;
     }
     return fail ? DUET_ERR_IO : DUET_OK;
+}
+
+duet_err_t duet_port_flash_erase(duet_area_t area, uint32_t off, size_t len)
+{
+    DUET_TRY(check_range(area, off, len));
+    uint32_t es = g_flash.geom.erase_size;
+    if (off % es != 0 || len % es != 0)
+        return DUET_ERR_INVAL;
+    if (len == 0)
+        return DUET_OK;
+    DUET_TRY(guard_begin(area, off, len));
+    duet_err_t e = do_erase(area, off, len);
+    guard_end(true);
+    return e;
 }

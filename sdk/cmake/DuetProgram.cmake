@@ -4,7 +4,12 @@
 #                    [VERSION x.y.z] [SECURITY_COUNTER n] [IMAGE_NAME text] [DEFINES ...]
 #                    [WINDOW_BASE 0x3FCDC700] [WINDOW_SIZE 0xD010]
 #                    [STACK_SIZE 4096] [SHM_SIZE 0x2000] [CPU_HZ]
-#                    [DOORBELL_TO_C0 2] [DOORBELL_TO_C1 3] [DOORBELL_INUM 17])
+#                    [DOORBELL_TO_C0 2] [DOORBELL_TO_C1 3] [DOORBELL_INUM 17]
+#                    [MODE ram|xip])
+#
+#   MODE xip (docs/xip.md): code and .rodata execute in place from the flash slot;
+#   .data/.bss/stack, vectors and DUET_RAM functions stay in the RAM window. Host:
+#   duet_add_host_xip_program() below.
 #
 #   Window and shared-memory defaults = the ESP-IDF component's Kconfig defaults
 #   (CONFIG_DUET_WINDOW_START/SIZE, CONFIG_DUET_SHM_SIZE; tests/unit check_agreement
@@ -33,6 +38,7 @@ include_guard(GLOBAL)
 include(ExternalProject)
 
 set(DUET_XTENSA_TOOLCHAIN auto CACHE STRING "core-1 cross toolchain: auto, esp32s3, lx106, off")
+option(DUET_XTENSA_XIP "cross-build MODE xip programs (docs/xip.md)" OFF)
 set(DUET_XTENSA_TOOLCHAIN_FILE "")
 set(DUET_XTENSA_ABI "")
 if(NOT DUET_TSAN AND NOT DUET_FUZZ AND NOT DUET_XTENSA_TOOLCHAIN STREQUAL "off")
@@ -87,9 +93,16 @@ endmacro()
 # or CLI (a path, built by CLI_TARGET if given: esp/core1_program.cmake in an ESP-IDF
 # project). PACK_ARGS go to `duet pack` (e.g. --sign KEY.pem).
 function(duet_add_xtensa_program)
-  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;BINARY_DIR;IMAGE;CLI;CLI_TARGET"
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;BINARY_DIR;IMAGE;CLI;CLI_TARGET;MODE"
                         "SOURCES;DEFINES;PACK_ARGS" ${ARGN})
   if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
+    return()
+  endif()
+  if(P_MODE STREQUAL "xip" AND NOT DUET_XTENSA_XIP)
+    # The Xtensa XIP link (sdk/ld/duet_esp32s3_xip.ld.in) needs the chip-side start-up
+    # and port support (docs/xip.md); until a tree enables it, XIP programs are host-only.
+    message(STATUS "duet: ${P_NAME}: MODE xip is built for the simulator only "
+                   "(DUET_XTENSA_XIP=OFF)")
     return()
   endif()
   duet_default_args(P VERSION:1.0.0 SECURITY_COUNTER:0 WINDOW_BASE:0x3FCDC700
@@ -170,10 +183,75 @@ function(duet_add_xtensa_program)
   set_property(GLOBAL APPEND PROPERTY DUET_ESP32S3_IMAGES ${img})
 endfunction()
 
-# Both targets from the same sources.
+# The host half of XIP programs (docs/xip.md): the park handler and mapping code of the
+# host core-1 runtime (sdk/arch/host/xip.c; every host program links it, RAM mode too).
+if(TARGET duet_rt_host)
+  target_sources(duet_rt_host PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../arch/host/xip.c)
+endif()
+
+# duet_add_host_xip_program(NAME ... SOURCES ... [VERSION] [SECURITY_COUNTER]
+#                           [IMAGE_NAME] [DEFINES])
+# A host program in XIP mode: the program's own code and read-only data are renamed
+# into .duet_xip.* by a relocatable link (sdk/ld/duet_host_xip_r.ld) and linked at the
+# simulated flash mapping 0x30000000 of a non-PIE executable (sdk/ld/duet_host_xip.ld);
+# the runtime, libc and DUET_RAM functions stay in the executable's ordinary text (the
+# "RAM window"). `duet pack --chip host` makes .duet_xip the image's XIP segment.
+function(duet_add_host_xip_program)
+  cmake_parse_arguments(P "" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME" "SOURCES;DEFINES" ${ARGN})
+  duet_default_args(P VERSION:1.0.0 SECURITY_COUNTER:0)
+  if(NOT P_IMAGE_NAME)
+    set(P_IMAGE_NAME ${P_NAME})
+  endif()
+  add_library(${P_NAME}_xipobj OBJECT ${P_SOURCES})
+  target_link_libraries(${P_NAME}_xipobj PRIVATE duet_rt_host)
+  target_compile_definitions(${P_NAME}_xipobj PRIVATE ${P_DEFINES}
+    DUET_PROGRAM_VERSION="${P_VERSION}" DUET_PROGRAM_XIP=1)
+  # Not PIC: constant pointer tables stay in .rodata (mapped) instead of .data.rel.ro,
+  # as in the chip's static link.
+  target_compile_options(${P_NAME}_xipobj PRIVATE -fno-pie)
+  set(xo ${CMAKE_CURRENT_BINARY_DIR}/${P_NAME}_xip.o)
+  set(rld ${DUET_SDK_DIR}/ld/duet_host_xip_r.ld)
+  add_custom_command(OUTPUT ${xo}
+    COMMAND ${CMAKE_C_COMPILER} -r -nostdlib -Wl,-T,${rld}
+            $<TARGET_OBJECTS:${P_NAME}_xipobj> -o ${xo}
+    DEPENDS ${P_NAME}_xipobj $<TARGET_OBJECTS:${P_NAME}_xipobj> ${rld}
+    COMMAND_EXPAND_LISTS VERBATIM
+    COMMENT "XIP: renaming ${P_NAME}'s code and rodata into .duet_xip")
+  set_source_files_properties(${xo} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
+  add_executable(${P_NAME} ${xo})
+  foreach(t ${P_NAME} ${P_NAME}_xipobj)
+    foreach(prop COMPILE_OPTIONS LINK_OPTIONS)
+      get_target_property(_o ${t} ${prop})
+      if(_o)
+        list(FILTER _o EXCLUDE REGEX "sanitize")
+        set_target_properties(${t} PROPERTIES ${prop} "${_o}")
+      endif()
+    endforeach()
+  endforeach()
+  target_link_libraries(${P_NAME} PRIVATE duet_rt_host)
+  set(ld ${DUET_SDK_DIR}/ld/duet_host_xip.ld)
+  target_link_options(${P_NAME} PRIVATE -no-pie -Wl,--build-id=sha1 -Wl,-T,${ld})
+  set_target_properties(${P_NAME} PROPERTIES LINK_DEPENDS ${ld} LINKER_LANGUAGE C)
+  set(img ${CMAKE_BINARY_DIR}/images/${P_NAME}.img)
+  add_custom_command(OUTPUT ${img}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/images
+    COMMAND duet pack --chip host --version ${P_VERSION} --security-counter ${P_SECURITY_COUNTER}
+            --name ${P_IMAGE_NAME} $<TARGET_FILE:${P_NAME}> -o ${img}
+    DEPENDS ${P_NAME} duet
+    COMMENT "Packing host XIP image ${P_NAME}.img"
+    VERBATIM)
+  add_custom_target(${P_NAME}_img ALL DEPENDS ${img})
+  set_property(GLOBAL APPEND PROPERTY DUET_HOST_IMAGES ${img})
+endfunction()
+
+# Both targets from the same sources. MODE ram (default: everything in the RAM window)
+# or xip (code and .rodata run from the flash slot, docs/xip.md).
 function(duet_add_program)
-  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM"
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;MODE"
                         "SOURCES;DEFINES" ${ARGN})
+  if(P_MODE AND NOT P_MODE MATCHES "^(ram|xip)$")
+    message(FATAL_ERROR "duet_add_program(${P_NAME}): MODE must be ram or xip")
+  endif()
   set(host_args NAME ${P_NAME} SOURCES ${P_SOURCES})
   foreach(k VERSION SECURITY_COUNTER IMAGE_NAME)
     if(P_${k})
@@ -183,6 +261,10 @@ function(duet_add_program)
   if(P_DEFINES)
     list(APPEND host_args DEFINES ${P_DEFINES})
   endif()
-  duet_add_host_program(${host_args})
+  if(P_MODE STREQUAL "xip")
+    duet_add_host_xip_program(${host_args})
+  else()
+    duet_add_host_program(${host_args})
+  endif()
   duet_add_xtensa_program(${ARGN})
 endfunction()

@@ -10,11 +10,29 @@
 #include <string.h>
 
 #include "duet/app.h"
+#include "duet/xip.h"
 #include "rt_priv.h"
 
 uint32_t duet_rt_priv_epoch;
 static duet_shm_ctrl_t *s_ctrl;
 static uint64_t s_boot_us;
+/* XIP park hook (duet/xip.h): set by the program thread, read by the park handler that
+ * interrupts it, so a plain pointer-sized store/load is enough (atomics keep TSan and
+ * the compiler honest). */
+static void (*s_park_hook)(void);
+
+void duet_set_park_hook(duet_park_hook_t hook)
+{
+    __atomic_store_n(&s_park_hook, hook, __ATOMIC_RELEASE);
+}
+
+/* Called from the park loop while flash is off: RAM-resident in every layout (the XIP
+ * linker scripts keep .text.duet_ram.* in the window). */
+#define PARK_RAM __attribute__((section(".text.duet_ram.park_hook"), noinline))
+PARK_RAM void (*duet_rt_priv_park_hook(void))(void)
+{
+    return __atomic_load_n(&s_park_hook, __ATOMIC_ACQUIRE);
+}
 
 duet_err_t duet_rt_priv_boot(const uint8_t *build_id, unsigned build_id_len)
 {

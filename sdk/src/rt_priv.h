@@ -57,6 +57,9 @@ void duet_rt_priv_exit(void);
 /** Start a crash record: zero it, set epoch, reason, message, uptime, build-id.
  *  Async-signal-safe. Returns the record for the arch code to complete. */
 duet_crash_t *duet_rt_priv_crash_begin(uint32_t reason, const char *msg);
+/** XIP: the program's park hook (duet/xip.h), NULL if none; read by the arch's park
+ *  handler. */
+void (*duet_rt_priv_park_hook(void))(void);
 /** Publish the record (magic last), set CRASHED, count and ring the doorbell. */
 void duet_rt_priv_crash_commit(duet_crash_t *cr);
 

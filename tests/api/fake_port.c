@@ -125,6 +125,19 @@ duet_err_t duet_port_window(const duet_mem_region_t **regions, unsigned *count, 
     return DUET_OK;
 }
 
+/* XIP (port.h): this fake port does not enable it, so no image reaches core1_map. */
+void duet_port_xip_window(duet_xip_window_t *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+duet_err_t duet_port_core1_map(duet_area_t slot, const duet_img_info_t *img)
+{
+    (void)slot;
+    (void)img;
+    return DUET_ERR_UNSUPPORTED;
+}
+
 duet_err_t duet_port_core1_stop(void)
 {
     running = false;

@@ -79,6 +79,7 @@ typedef struct {
     unsigned count;
     uint8_t chip, abi;
     uint32_t slot_size; /* largest image accepted */
+    duet_xip_window_t xip; /* XIP range (docs/image-format.md 3a); size 0 = none */
 } cli_window_t;
 /* The default window a device of this chip verifies against (docs/cli.md). */
 void cli_window_default(uint8_t chip, cli_window_t *w);

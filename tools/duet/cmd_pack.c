@@ -2,9 +2,10 @@
  * cmd_pack.c - `duet pack`: ELF -> duet image (docs/cli.md, docs/image-format.md).
  *
  * Xtensa (esp32s3/esp32): every allocated section becomes a segment (exec -> CODE,
- * read-only -> RODATA, writable PROGBITS -> DATA, NOBITS -> BSS; code/rodata at the
- * flash-mapped buses -> XIP). Adjacent sections of the same kind are merged (gaps up
- * to 16 bytes are zero-filled) to stay under DUET_IMG_MAX_SEGS; sizes are padded to 4.
+ * read-only -> RODATA, writable PROGBITS -> DATA, NOBITS -> BSS; at the flash-mapped
+ * buses: instruction bus -> XIP, data bus -> XIP_RODATA, docs/xip.md). Adjacent
+ * sections of the same kind are merged (gaps up to 16 bytes are zero-filled) to stay
+ * under DUET_IMG_MAX_SEGS; sizes are padded to 4.
  * With --phdrs the PT_LOAD program headers are used instead. Sections named
  * .duet_shm* or .noinit* are not loaded (shared memory / memory that survives).
  * Entry = e_entry. Stack, vectors and shared memory come from the SDK linker symbols
@@ -15,6 +16,13 @@
  * Host (--chip host): the whole executable file is ONE CODE segment at 0x10000000,
  * entry 0x10000000, stack top 0x20100000, stack size 0x10000; the simulator runs the
  * segment's bytes as the program (port/host/core1_process.c).
+ *
+ * XIP (docs/xip.md): the mapped segments go last in the table, ordered by their linear
+ * place in the mapping (bus address minus bus base); gaps between them (alignment) are
+ * zero-filled so their file data is back to back, as the MMU maps one run of the slot.
+ * ih_map_addr = the instruction-bus address of the first mapped byte. Host: the section
+ * .duet_xip (sdk/ld/duet_host_xip.ld) becomes one XIP segment and its bytes are zeroed
+ * in the executable stored as the CODE segment, so only the slot's copy can run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,15 +75,31 @@ static void help(void)
         "0x10000000, entry 0x10000000, stack top 0x20100000, stack size 0x10000.\n");
 }
 
+/* ESP32-S3 flash-mapped buses (soc/esp32s3/include/soc/ext_mem_defs.h:
+ * SOC_IRAM0_CACHE_ADDRESS_LOW/HIGH, SOC_DRAM0_CACHE_ADDRESS_LOW/HIGH); both index one
+ * MMU table, so the linear place is the offset from the bus base. */
+#define S3_IBUS_LO 0x42000000u
+#define S3_IBUS_HI 0x44000000u
+#define S3_DBUS_LO 0x3C000000u
+#define S3_DBUS_HI 0x3E000000u
+
+static bool on_ibus(uint8_t chip, uint32_t addr)
+{
+    return chip != DUET_CHIP_HOST && addr >= S3_IBUS_LO && addr < S3_IBUS_HI;
+}
+static bool on_dbus(uint8_t chip, uint32_t addr)
+{
+    return chip != DUET_CHIP_HOST && addr >= S3_DBUS_LO && addr < S3_DBUS_HI;
+}
+
 static uint8_t kind_for(uint8_t chip, uint32_t addr, bool exec, bool write, bool nobits)
 {
-    bool xip_bus = chip != DUET_CHIP_HOST &&
-                   ((addr >= 0x42000000u && addr < 0x44000000u) || /* esp32s3 IBUS flash */
-                    (addr >= 0x3C000000u && addr < 0x3E000000u));  /* esp32s3 DBUS flash */
     if (nobits)
         return DUET_SEG_BSS;
-    if (xip_bus && !write)
+    if (on_ibus(chip, addr) && !write)
         return DUET_SEG_XIP;
+    if (on_dbus(chip, addr) && !write)
+        return DUET_SEG_XIP_RODATA;
     if (exec)
         return DUET_SEG_CODE;
     if (write)
@@ -145,6 +169,91 @@ static int merge(piece_t *p, unsigned *n)
         p[out++] = p[i];
     }
     *n = out;
+    return CLI_OK;
+}
+
+static uint32_t lin_of(const piece_t *p)
+{
+    return p->kind == DUET_SEG_XIP ? p->addr - S3_IBUS_LO : p->addr - S3_DBUS_LO;
+}
+
+static int cmp_lin(const void *a, const void *b)
+{
+    uint32_t x = lin_of(a), y = lin_of(b);
+    return x < y ? -1 : x > y;
+}
+
+/* XIP: loaded pieces first (address order), then the mapped ones in linear order with
+ * the gaps between them zero-filled; sets d->map_addr. */
+static int order_mapped(piece_t *p, unsigned n, duet_img_desc_t *d)
+{
+    piece_t tmp[MAX_PIECES];
+    unsigned k = 0, m;
+    for (unsigned i = 0; i < n; i++)
+        if (!duet_img_seg_mapped(p[i].kind))
+            tmp[k++] = p[i];
+    m = k;
+    for (unsigned i = 0; i < n; i++)
+        if (duet_img_seg_mapped(p[i].kind))
+            tmp[k++] = p[i];
+    if (m == n)
+        return CLI_OK;
+    qsort(tmp + m, n - m, sizeof tmp[0], cmp_lin);
+    for (unsigned i = m; i + 1 < n; i++) {
+        uint32_t end = lin_of(&tmp[i]) + tmp[i].size, next = lin_of(&tmp[i + 1]);
+        if (next < end)
+            return cli_fail(V, CLI_VERIFY,
+                            "XIP sections overlap in the flash mapping at "
+                            "0x%08x (code and .rodata share an MMU page through the two buses)",
+                            tmp[i + 1].addr);
+        if (next - end > DUET_XIP_PAGE)
+            return cli_fail(V, CLI_VERIFY, "gap of %u bytes between XIP sections at 0x%08x",
+                            next - end, tmp[i + 1].addr);
+        if (next > end) {
+            uint8_t *nd = realloc(tmp[i].data, tmp[i].size + (next - end));
+            if (!nd)
+                return cli_fail(V, CLI_INTERNAL, "out of memory");
+            memset(nd + tmp[i].size, 0, next - end);
+            tmp[i].data = nd;
+            tmp[i].size += next - end;
+        }
+    }
+    memcpy(p, tmp, n * sizeof tmp[0]);
+    d->map_addr = S3_IBUS_LO + lin_of(&p[m]);
+    return CLI_OK;
+}
+
+static bool find_sym(Elf *e, const char *want, uint32_t *val);
+
+/* Host XIP: .duet_xip becomes the XIP segment; its bytes are zeroed in 'exe' (a copy of
+ * the file). No such section: a RAM-mode program. */
+static int host_xip(Elf *e, uint8_t *exe, size_t flen, piece_t *p, unsigned *n, duet_img_desc_t *d)
+{
+    size_t shstrndx;
+    Elf_Scn *scn = NULL;
+    if (elf_getshdrstrndx(e, &shstrndx) != 0)
+        return CLI_OK;
+    while ((scn = elf_nextscn(e, scn)) != NULL) {
+        GElf_Shdr sh;
+        const char *name;
+        if (!gelf_getshdr(scn, &sh) || (name = elf_strptr(e, shstrndx, sh.sh_name)) == NULL ||
+            strcmp(name, ".duet_xip") != 0 || sh.sh_type != SHT_PROGBITS || sh.sh_size == 0)
+            continue;
+        if (sh.sh_offset > flen || sh.sh_size > flen - sh.sh_offset)
+            return cli_fail(V, CLI_VERIFY, ".duet_xip points outside the file");
+        /* The section ends on a 64 KiB boundary (so the kernel's heap stays out of the
+         * mapped pages); the program's bytes end at __duet_xip_end. */
+        uint32_t end;
+        uint64_t used = sh.sh_size;
+        if (find_sym(e, "__duet_xip_end", &end) && end > sh.sh_addr && end - sh.sh_addr <= used)
+            used = end - sh.sh_addr;
+        int rc = add_piece(p, n, DUET_SEG_XIP, sh.sh_addr, used, exe + sh.sh_offset, used);
+        if (rc)
+            return rc;
+        memset(exe + sh.sh_offset, 0, sh.sh_size);
+        d->map_addr = (uint32_t)sh.sh_addr;
+        return CLI_OK;
+    }
     return CLI_OK;
 }
 
@@ -350,7 +459,19 @@ int cmd_pack(int argc, char **argv)
         goto done;
     }
     if (chip == DUET_CHIP_HOST) {
-        rc = add_piece(pieces, &np, DUET_SEG_CODE, DUET_HOST_X_BASE, flen, file, flen);
+        /* XIP: the segment data is copied first, then the CODE copy of the file zeroed. */
+        uint8_t *exe = malloc(flen ? flen : 1);
+        if (!exe) {
+            rc = cli_fail(V, CLI_INTERNAL, "out of memory");
+            goto done;
+        }
+        memcpy(exe, file, flen);
+        rc = add_piece(pieces, &np, DUET_SEG_CODE, DUET_HOST_X_BASE, flen, NULL, 0);
+        if (rc == CLI_OK)
+            rc = host_xip(e, exe, flen, pieces, &np, &d);
+        if (rc == CLI_OK)
+            memcpy(pieces[0].data, exe, flen);
+        free(exe);
         d.entry = DUET_HOST_X_BASE;
         d.stack_top = HOST_STACK_TOP;
         d.stack_size = HOST_STACK_SIZE;
@@ -362,6 +483,8 @@ int cmd_pack(int argc, char **argv)
                    : from_sections(e, chip, pieces, &np);
         if (rc == CLI_OK)
             rc = merge(pieces, &np);
+        if (rc == CLI_OK)
+            rc = order_mapped(pieces, np, &d);
         if (eh.e_entry > UINT32_MAX) {
             rc = cli_fail(V, CLI_VERIFY, "entry point beyond 32 bits");
             goto done;
@@ -422,7 +545,7 @@ int cmd_pack(int argc, char **argv)
     for (unsigned i = 0; i < np; i++) {
         segs[i] = (duet_img_seg_in_t){pieces[i].kind, pieces[i].addr, pieces[i].size,
                                       pieces[i].data};
-        xip |= pieces[i].kind == DUET_SEG_XIP;
+        xip |= duet_img_seg_mapped(pieces[i].kind);
     }
     d.flags = (uint16_t)((xip ? DUET_IMG_F_XIP : 0) | (key ? DUET_IMG_F_SIGNED : 0));
     d.seg_count = np;

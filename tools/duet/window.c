@@ -9,6 +9,9 @@
  * host: the simulator's window (port/host/include/duet/host_port.h): code at
  *   0x10000000 (64 MiB, R X), data/stack at 0x20000000 (16 MiB, R W).
  * A device configured with another window (Kconfig) needs --window to match.
+ * XIP range: esp32s3 the whole flash-mapped buses, IBUS [0x42000000, 0x44000000) with
+ *   the DBUS alias 0x3C000000 (soc/esp32s3/include/soc/ext_mem_defs.h); a device allows
+ *   a part of it (its port). host: the simulator's DUET_HOST_XIP_BASE range.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +48,13 @@ void cli_window_default(uint8_t chip, cli_window_t *w)
         add(w, DUET_HOST_X_BASE, DUET_HOST_X_SIZE, DUET_HOST_X_BASE, DUET_MEM_R | DUET_MEM_X);
         add(w, DUET_HOST_RW_BASE, DUET_HOST_RW_SIZE, DUET_HOST_RW_BASE, DUET_MEM_R | DUET_MEM_W);
         w->slot_size = DUET_HOST_X_SIZE;
+        w->xip = (duet_xip_window_t){DUET_HOST_XIP_BASE, DUET_HOST_XIP_BASE, DUET_HOST_XIP_SIZE};
         break;
     case DUET_CHIP_ESP32S3:
         w->abi = DUET_ABI_WINDOWED;
         s3_window(w, S3_DRAM_BASE, S3_DRAM_END - S3_DRAM_BASE);
         w->slot_size = 1024u * 1024u;
+        w->xip = (duet_xip_window_t){0x42000000u, 0x3C000000u, 32u << 20};
         break;
     default:
         w->abi = DUET_ABI_WINDOWED;
@@ -79,6 +84,7 @@ bool cli_window_parse(const char *spec, uint8_t chip, cli_window_t *w)
     char buf[512];
     uint8_t abi = w->abi;
     uint32_t slot = w->slot_size;
+    duet_xip_window_t xip = w->xip; /* --window names RAM regions; the XIP range stays */
     if (strlen(spec) >= sizeof(buf))
         return false;
     strcpy(buf, spec);
@@ -86,6 +92,7 @@ bool cli_window_parse(const char *spec, uint8_t chip, cli_window_t *w)
     w->chip = chip;
     w->abi = abi;
     w->slot_size = slot;
+    w->xip = xip;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *f[3] = {tok, NULL, NULL};
@@ -121,6 +128,7 @@ void cli_policy_from_window(const cli_window_t *w, duet_img_policy_t *pol)
     pol->abi = w->abi;
     pol->shm_version = DUET_SHM_LAYOUT_VERSION;
     pol->max_image_size = w->slot_size;
+    pol->xip = w->xip;
 }
 
 int cli_load_pubkey(const char *verb, const char *path, uint8_t pub[DUET_IMG_PUBKEY_LEN])

@@ -5,6 +5,8 @@
  *   signal / si_code                 cr_reason
  *   SIGSEGV, SIGBUS in stack guard   DUET_CRASH_STACK_OVERFLOW
  *   SIGSEGV, SIGBUS elsewhere        DUET_CRASH_LOAD_STORE (cr_excvaddr = si_addr)
+ *   SIGBUS in the XIP mapping while  ILLEGAL_INSN (fetch) / LOAD_STORE (data), message
+ *     core 0 writes flash            "flash access during flash write" (xip.c)
  *   SIGILL                           DUET_CRASH_ILLEGAL_INSN
  *   SIGFPE FPE_INTDIV                DUET_CRASH_DIV_ZERO
  *   SIGFPE other, SIGTRAP            DUET_CRASH_EXCEPTION
@@ -107,6 +109,12 @@ static void on_fatal(int sig, siginfo_t *si, void *ucv)
             reason = DUET_CRASH_STACK_OVERFLOW;
         else
             reason = DUET_CRASH_LOAD_STORE;
+        /* XIP: the flash mapping was off for a flash write (xip.c). The chip raises an
+         * illegal instruction for a fetch and reads garbage for data; report both. */
+        if (duet_host_xip_lockout_fault(addr)) {
+            reason = addr == pc ? DUET_CRASH_ILLEGAL_INSN : DUET_CRASH_LOAD_STORE;
+            msg = "flash access during flash write";
+        }
         break;
     case SIGILL:
         reason = DUET_CRASH_ILLEGAL_INSN;

@@ -6,6 +6,7 @@
 #ifndef DUET_HOST_ARCH_H
 #define DUET_HOST_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +32,13 @@ extern duet_host_arch_t duet_host;
  *  alternate signal stack. @return 0 or -1. */
 int duet_host_fault_init(void);
 int duet_host_fault_altstack(void);
+
+/** xip.c: map the XIP pages core 0 handed over and install the park handler (no-op
+ *  for a RAM-mode program). @return 0 or -1. */
+int duet_host_xip_init(void);
+/** Block (main thread) or unblock (program thread) the park signal. */
+void duet_host_xip_block(int block);
+/** A fault at addr is a touch of the flash mapping while core 0 has it off. */
+bool duet_host_xip_lockout_fault(uintptr_t addr);
 
 #endif /* DUET_HOST_ARCH_H */

@@ -7,6 +7,7 @@
  *   2. find the executable's load base and GNU build-id (crash records carry offsets
  *      from the base, so `addr2line -e <program> <offset>` works on the build output);
  *   3. install fatal-signal handlers (fault.c) that write the chip's crash record;
+ *      XIP programs: map the slot's pages and install the park handler (xip.c);
  *   4. run duet_main() on a thread whose stack is the image's ih_stack_size with a
  *      PROT_NONE guard below it, so a stack overflow faults in a known range;
  *   5. duet_main returned: EXITED, doorbell, _exit.
@@ -92,6 +93,7 @@ static void *program_thread(void *arg)
     (void)arg;
     if (duet_host_fault_altstack() != 0)
         _exit(DUET_HOST_EXIT_STACK);
+    duet_host_xip_block(0); /* park requests stop this thread, the one running the program */
     duet_main();
     duet_rt_priv_exit();
     _exit(0);
@@ -126,6 +128,11 @@ int main(int argc, char **argv)
 
     if (duet_host_fault_init() != 0 || duet_host_fault_altstack() != 0)
         _exit(DUET_HOST_EXIT_STACK);
+    /* XIP: the flash pages go in before any program code can run; the main thread never
+     * takes a park request (it only waits), the program thread unblocks them. */
+    duet_host_xip_block(1);
+    if (duet_host_xip_init() != 0)
+        _exit(DUET_HOST_EXIT_XIP);
 
     /* The program's stack: [guard (PROT_NONE)][stack ... TLS/descriptor]. */
     if (stack < MIN_STACK)

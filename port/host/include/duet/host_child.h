@@ -27,10 +27,17 @@
 #define DUET_HOST_ENV_BELL_C0 "DUET_C1_BELL_C0_FD"  /* eventfd core 1 -> core 0 */
 #define DUET_HOST_ENV_STACK_SIZE "DUET_C1_STACK_SIZE" /* ih_stack_size of the image */
 #define DUET_HOST_ENV_STACK_TOP "DUET_C1_STACK_TOP"   /* ih_stack_top (for cr_sp) */
+/* XIP programs only (docs/simulator.md "XIP"): */
+#define DUET_HOST_ENV_XIP_FD "DUET_C1_XIP_FD"       /* memfd with the mapped pages */
+#define DUET_HOST_ENV_XIP_ADDR "DUET_C1_XIP_ADDR"   /* ih_map_addr */
+#define DUET_HOST_ENV_XIP_SIZE "DUET_C1_XIP_SIZE"   /* bytes to map (whole 64 KiB pages) */
+/* Core 0 -> core 1 "park now" (the chip's FROM_CPU doorbell interrupt), XIP only. */
+#define DUET_HOST_PARK_SIGNAL SIGUSR1
 
 /* Exit codes of a child that could not boot (core 0 reports them as KILLED). */
 #define DUET_HOST_EXIT_NO_ENV 90   /* started outside the simulator */
 #define DUET_HOST_EXIT_BOOT 91     /* shared area bad or epoch missing */
 #define DUET_HOST_EXIT_STACK 92    /* could not set up the program stack/thread */
+#define DUET_HOST_EXIT_XIP 93      /* XIP program whose flash pages are not mapped */
 
 #endif /* DUET_HOST_CHILD_H */

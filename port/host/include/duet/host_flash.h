@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "duet/err.h"
+#include "duet/port.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,6 +72,17 @@ void duet_host_flash_fault_clear(void);
 /** True once an injected cut has happened. */
 bool duet_host_flash_dead(void);
 void duet_host_flash_stats(duet_host_flash_stats_t *st);
+
+/** Called around every program (erase = false) and erase, after the arguments were
+ *  checked: the host port's XIP lockout (xip_map.c installs it when it maps an XIP
+ *  program), the model of the chip's flash driver disabling the cache. begin's error
+ *  is returned without doing the operation (end is not called then). */
+typedef struct {
+    duet_err_t (*begin)(duet_area_t area, uint32_t off, size_t len);
+    void (*end)(bool erase);
+} duet_host_flash_guard_t;
+/** Install (copied) or remove (NULL) the guard. */
+void duet_host_flash_set_guard(const duet_host_flash_guard_t *guard);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,11 @@
 #define DUET_HOST_RW_BASE 0x20000000u /* data/stack (bookkeeping only on the host) */
 #define DUET_HOST_RW_SIZE (16u << 20)
 
+/* XIP range (docs/simulator.md "XIP"): one bus, so the data-bus alias is the same
+ * address; sdk/ld/duet_host_xip.ld links XIP programs at its base. */
+#define DUET_HOST_XIP_BASE 0x30000000u
+#define DUET_HOST_XIP_SIZE (16u << 20)
+
 /* Default shared-area size (control block + log ring + channel rings). */
 #define DUET_HOST_SHM_DEFAULT (1u << 20)
 
@@ -40,6 +45,23 @@ pid_t duet_host_core1_pid(void);
 duet_err_t duet_host_core1_signal(int sig);
 /** Exit status of the last core-1 process reaped (as from waitpid), -1 if none. */
 int duet_host_core1_last_status(void);
+
+/** Flash-write lockout of XIP programs (xip_map.c): how long the running program was
+ *  parked, per flash program and per erase, measured on core 0 from the park request
+ *  to the release (ack wait + mapping off + operation + refill). */
+typedef struct {
+    uint32_t writes, erases;        /* operations that parked a program */
+    uint64_t write_ns_total, write_ns_max;
+    uint64_t erase_ns_total, erase_ns_max;
+    uint64_t last_ns;
+    uint32_t stalls;     /* no ack in time: stopped with SIGSTOP (the hardware stall) */
+    uint32_t violations; /* the program ended while parked (touched the mapping) */
+} duet_host_xip_stats_t;
+void duet_host_xip_stats(duet_host_xip_stats_t *out);
+void duet_host_xip_reset_stats(void);
+/** How long to wait for the park ack before the stall (default 20 ms; tests: 0 forces
+ *  the stall path). */
+void duet_host_xip_set_park_timeout(uint32_t us);
 
 /** Log sink of duet_port_log (NULL = stderr with "[tag] " prefix). */
 typedef void (*duet_host_log_fn)(void *user, duet_plog_t level, const char *tag,
