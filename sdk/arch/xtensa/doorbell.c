@@ -24,6 +24,7 @@
 #include "duet/rt_arch.h"
 #include "duet/shm.h"
 #include "duet/xt_intr.h"
+#include "rt_priv.h"
 #include "xt_priv.h"
 
 #define TO_C0_REG DUET_S3_CPU_INTR_FROM_CPU_REG(DUET_S3_DOORBELL_TO_C0)
@@ -56,10 +57,15 @@ void XT_RAM("park") duet_xt_park_check(void)
     uint32_t req = c->sc_park_req;
     if ((req & 1u) == 0 || c->sc_park_ack == req)
         return; /* no request, or already answered */
+    /* The program's park hook (duet/xip.h, DUET_RAM), fetched before the ack: until
+     * then the cache is still on, wherever the accessor lives. */
+    void (*hook)(void) = duet_rt_priv_park_hook();
     uint32_t t0 = ccount();
     c->sc_park_ack = req;
     while (c->sc_park_req == req) {
         /* spin in RAM: core 0 has (or is about to have) the flash cache off */
+        if (hook != NULL)
+            hook();
     }
     uint32_t dt = ccount() - t0;
     c->sc_park_count = c->sc_park_count + 1u;
