@@ -4,9 +4,9 @@
  *
  * Per channel: the block is widened into the work area at the end of the FIR line,
  * each biquad then runs over the whole block with its coefficients and history in
- * locals (written back once) and its shape's shared coefficients folded (high-/low-pass:
- * b0 (x0 + k x1 + x2); peak: a1 (x1 - y1)), and the FIR folds its symmetric taps (h[k] == h[31-k]:
- * one multiply per pair; tests/dsp checks the symmetry) before sliding the line.
+ * locals (written back once) and its shape's shared coefficients folded (high-/low-
+ * pass: b0 (x0 + k x1 + x2); peak: a1 (x1 - y1)), and the FIR folds its symmetric taps
+ * (h[k] == h[31-k]: one multiply per pair; tests/dsp checks both) before sliding the line.
  * Floor division by 2^s is a shift of acc + 2^62 as an unsigned value (>> of a negative
  * number is implementation-defined); |acc| < 2^57 (dsp_chain.h) keeps that positive.
  */
@@ -23,9 +23,9 @@ static inline int32_t as_signed(uint32_t v)
     return v <= (uint32_t)INT32_MAX ? (int32_t)v : -(int32_t)~v - 1;
 }
 
-/* floor(acc / 2^sh) for |acc| < 2^(sh + 31): the low 32 bits of the shifted offset
- * value (BIAS >> sh is a multiple of 2^32 for sh <= 30), so the rest runs on 32-bit
- * words and the clamps below can be single instructions (Xtensa CLAMPS). */
+/* floor(acc / 2^sh) from u = acc + BIAS, for |acc| < 2^(sh + 31): the low 32 bits of
+ * u >> sh (BIAS >> sh is a multiple of 2^32 for sh <= 30), so the saturation after it
+ * runs on 32-bit words (Xtensa: one MIN and one MAX). */
 static inline int32_t floor_shift(uint64_t u, unsigned sh)
 {
     return as_signed((uint32_t)(u >> sh));
