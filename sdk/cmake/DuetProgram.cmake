@@ -5,11 +5,12 @@
 #                    [WINDOW_BASE 0x3FCDC700] [WINDOW_SIZE 0xD010]
 #                    [STACK_SIZE 4096] [SHM_SIZE 0x2000] [CPU_HZ]
 #                    [DOORBELL_TO_C0 2] [DOORBELL_TO_C1 3] [DOORBELL_INUM 17]
-#                    [MODE ram|xip])
+#                    [MODE ram|xip] [XIP_VADDR 0x43000000] [XIP_SIZE 0x400000])
 #
 #   MODE xip (docs/xip.md): code and .rodata execute in place from the flash slot;
 #   .data/.bss/stack, vectors and DUET_RAM functions stay in the RAM window. Host:
-#   duet_add_host_xip_program() below.
+#   duet_add_host_xip_program() below. ESP32-S3 (with -DDUET_XTENSA_XIP=ON): linked by
+#   sdk/ld/duet_esp32s3_xip.ld.in at XIP_VADDR (= CONFIG_DUET_XIP_VADDR of the firmware).
 #
 #   Window and shared-memory defaults = the ESP-IDF component's Kconfig defaults
 #   (CONFIG_DUET_WINDOW_START/SIZE, CONFIG_DUET_SHM_SIZE; tests/unit check_agreement
@@ -93,7 +94,7 @@ endmacro()
 # or CLI (a path, built by CLI_TARGET if given: esp/core1_program.cmake in an ESP-IDF
 # project). PACK_ARGS go to `duet pack` (e.g. --sign KEY.pem).
 function(duet_add_xtensa_program)
-  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;BINARY_DIR;IMAGE;CLI;CLI_TARGET;MODE"
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;BINARY_DIR;IMAGE;CLI;CLI_TARGET;MODE;XIP_VADDR;XIP_SIZE"
                         "SOURCES;DEFINES;PACK_ARGS" ${ARGN})
   if(NOT DUET_XTENSA_TOOLCHAIN_FILE)
     return()
@@ -106,7 +107,8 @@ function(duet_add_xtensa_program)
     return()
   endif()
   duet_default_args(P VERSION:1.0.0 SECURITY_COUNTER:0 WINDOW_BASE:0x3FCDC700
-                    WINDOW_SIZE:0xD010 STACK_SIZE:4096 SHM_SIZE:0x2000)
+                    WINDOW_SIZE:0xD010 STACK_SIZE:4096 SHM_SIZE:0x2000 MODE:ram
+                    XIP_VADDR:0x43000000 XIP_SIZE:0x400000)
   if(NOT P_IMAGE_NAME)
     set(P_IMAGE_NAME ${P_NAME})
   endif()
@@ -148,6 +150,8 @@ function(duet_add_xtensa_program)
                -DDUET_WINDOW_BASE=${P_WINDOW_BASE} -DDUET_WINDOW_SIZE=${P_WINDOW_SIZE}
                -DDUET_STACK_SIZE=${P_STACK_SIZE} -DDUET_SHM_SIZE=${P_SHM_SIZE}
                -DDUET_XT_MEASURE_CPU_HZ=${cpu_hz} -DDUET_SDK_DEFINES=${sdk_defs_arg}
+               -DDUET_PROGRAM_MODE=${P_MODE} -DDUET_XIP_VADDR=${P_XIP_VADDR}
+               -DDUET_XIP_SIZE=${P_XIP_SIZE}
     INSTALL_COMMAND ""
     BUILD_ALWAYS ON
     BUILD_BYPRODUCTS ${elf}
@@ -247,7 +251,7 @@ endfunction()
 # Both targets from the same sources. MODE ram (default: everything in the RAM window)
 # or xip (code and .rodata run from the flash slot, docs/xip.md).
 function(duet_add_program)
-  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;MODE"
+  cmake_parse_arguments(P "CPU_HZ" "NAME;VERSION;SECURITY_COUNTER;IMAGE_NAME;WINDOW_BASE;WINDOW_SIZE;STACK_SIZE;SHM_SIZE;DOORBELL_TO_C0;DOORBELL_TO_C1;DOORBELL_INUM;MODE;XIP_VADDR;XIP_SIZE"
                         "SOURCES;DEFINES" ${ARGN})
   if(P_MODE AND NOT P_MODE MATCHES "^(ram|xip)$")
     message(FATAL_ERROR "duet_add_program(${P_NAME}): MODE must be ram or xip")
