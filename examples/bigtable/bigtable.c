@@ -26,7 +26,9 @@ static void on_park(void) /* WRONG on purpose: flash-mapped code, fetched while 
 DUET_RAM static void on_park(void)
 #endif
 {
-    __atomic_fetch_add(&s_ctrl->sc_user[BT_U_PARKS], 1u, __ATOMIC_RELAXED);
+    /* Only this hook writes the word (no read-modify-write atomics: some cores lack them). */
+    uint32_t *n = &s_ctrl->sc_user[BT_U_PARKS];
+    __atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + 1u, __ATOMIC_RELAXED);
 }
 
 static void publish(uint32_t block, uint32_t acc)

@@ -9,7 +9,7 @@
 #
 #   MODE xip (docs/xip.md): code and .rodata execute in place from the flash slot;
 #   .data/.bss/stack, vectors and DUET_RAM functions stay in the RAM window. Host:
-#   duet_add_host_xip_program() below. ESP32-S3 (with -DDUET_XTENSA_XIP=ON): linked by
+#   duet_add_host_xip_program() below. ESP32-S3 (unless -DDUET_XTENSA_XIP=OFF): linked by
 #   sdk/ld/duet_esp32s3_xip.ld.in at XIP_VADDR (= CONFIG_DUET_XIP_VADDR of the firmware).
 #
 #   Window and shared-memory defaults = the ESP-IDF component's Kconfig defaults
@@ -39,7 +39,7 @@ include_guard(GLOBAL)
 include(ExternalProject)
 
 set(DUET_XTENSA_TOOLCHAIN auto CACHE STRING "core-1 cross toolchain: auto, esp32s3, lx106, off")
-option(DUET_XTENSA_XIP "cross-build MODE xip programs (docs/xip.md)" OFF)
+option(DUET_XTENSA_XIP "cross-build MODE xip programs (docs/xip.md)" ON)
 set(DUET_XTENSA_TOOLCHAIN_FILE "")
 set(DUET_XTENSA_ABI "")
 if(NOT DUET_TSAN AND NOT DUET_FUZZ AND NOT DUET_XTENSA_TOOLCHAIN STREQUAL "off")
@@ -100,8 +100,7 @@ function(duet_add_xtensa_program)
     return()
   endif()
   if(P_MODE STREQUAL "xip" AND NOT DUET_XTENSA_XIP)
-    # The Xtensa XIP link (sdk/ld/duet_esp32s3_xip.ld.in) needs the chip-side start-up
-    # and port support (docs/xip.md); until a tree enables it, XIP programs are host-only.
+    # -DDUET_XTENSA_XIP=OFF: a tree that wants its XIP programs for the simulator only.
     message(STATUS "duet: ${P_NAME}: MODE xip is built for the simulator only "
                    "(DUET_XTENSA_XIP=OFF)")
     return()
