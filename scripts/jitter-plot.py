@@ -18,9 +18,15 @@ import tempfile
 import os
 
 LINE = re.compile(r"JIT ([\w-]+) (summary|bucket) (.*)")
-COLOURS = {"duet": "#1f77b4", "freertos": "#d62728"}
+COLOURS = {"duet": "#1f77b4", "freertos": "#d62728",
+           "duet-live": "#1f77b4", "freertos-live": "#d62728"}
 LABELS = {"duet": "(a) duet program on core 1",
-          "freertos": "(b) FreeRTOS task pinned to core 1"}
+          "freertos": "(b) FreeRTOS task pinned to core 1",
+          "duet-live": "(a) duet, core 0 running",
+          "freertos-live": "(b) FreeRTOS, core 0 running"}
+PANELS = [("Core 0 parked: only what happens on core 1", ("duet", "freertos")),
+          ("Core 0 running: the model adds core 0's instructions to core 1's clock",
+           ("duet-live", "freertos-live"))]
 
 
 def parse(paths):
@@ -41,13 +47,11 @@ def parse(paths):
     return data
 
 
-def svg(data, w=1000, h=460):
+def svg(data, rng, w=1000, h=330):
     ml, mr, mt, mb = 70, 20, 20, 50
     pw, ph = w - ml - mr, h - mt - mb
-    lo = min(b[0] for d in data.values() for b in d["buckets"])
-    hi = max(b[1] for d in data.values() for b in d["buckets"]) + 1
+    lo, hi, ymax = rng
     x0, x1 = math.log10(max(lo * 0.8, 1)), math.log10(hi * 1.25)
-    ymax = max(b[2] for d in data.values() for b in d["buckets"])
     y1 = math.ceil(math.log10(ymax)) + 0.2
 
     def X(v):
@@ -64,16 +68,16 @@ def svg(data, w=1000, h=460):
         out.append(f'<text x="{ml - 6}" y="{y + 4:.1f}" text-anchor="end">1e{e}</text>')
     t = 10 ** math.floor(x0)
     while t < 10 ** x1:
-        for m in (1, 2, 5):
+        for m in (1, 1.5, 2, 3, 5, 7):
             v = t * m
             if 10 ** x0 <= v <= 10 ** x1:
                 x = X(v)
                 out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" stroke="#eee"/>')
-                out.append(f'<text x="{x:.1f}" y="{mt + ph + 16}" text-anchor="middle">{v}</text>')
+                out.append(f'<text x="{x:.1f}" y="{mt + ph + 16}" text-anchor="middle">{v:g}</text>')
         t *= 10
     out.append(f'<text x="{ml + pw / 2}" y="{h - 8}" text-anchor="middle">CCOUNT cycles per loop iteration (log)</text>')
     out.append(f'<text x="16" y="{mt + ph / 2}" transform="rotate(-90 16 {mt + ph / 2})" text-anchor="middle">iterations (log)</text>')
-    for i, (mode, d) in enumerate(sorted(data.items())):
+    for i, (mode, d) in enumerate(data.items()):
         c = COLOURS.get(mode, "#333")
         for lo_, hi_, n in d["buckets"]:
             xa, xb = X(lo_), X(hi_ + 1)
@@ -90,7 +94,7 @@ def svg(data, w=1000, h=460):
 def table(data):
     keys = ["n", "min", "p50", "p99", "p999", "max", "mean"]
     rows = ["<tr><th>mode</th>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>"]
-    for mode, d in sorted(data.items()):
+    for mode, d in data.items():
         s = d["summary"] or {}
         rows.append(f"<tr><td>{html.escape(LABELS.get(mode, mode))}</td>" +
                     "".join(f"<td>{s.get(k, '')}</td>" for k in keys) + "</tr>")
@@ -106,16 +110,27 @@ def main():
     data = {k: v for k, v in parse(a.logs).items() if v["buckets"]}
     if not data:
         sys.exit("jitter-plot: no JIT bucket lines in " + " ".join(a.logs))
+    allb = [b for d in data.values() for b in d["buckets"]]
+    rng = (min(b[0] for b in allb), max(b[1] for b in allb) + 1, max(b[2] for b in allb))
+    body, height = "", 120
+    for title, modes in PANELS + [("", tuple(m for m in data if not any(m in p[1] for p in PANELS)))]:
+        sub = {m: data[m] for m in modes if m in data}
+        if sub:
+            body += f"<h4>{html.escape(title)}</h4>{svg(sub, rng)}"
+            height += 380
+    ordered = {m: data[m] for p in PANELS for m in p[1] if m in data}
+    ordered.update({m: d for m, d in data.items() if m not in ordered})
+    height += 40 + 30 * len(ordered)
     page = ("<!doctype html><meta charset=utf-8><style>body{font-family:sans-serif;margin:16px}"
-            "table{border-collapse:collapse;margin-top:8px}td,th{border:1px solid #bbb;padding:3px 8px;"
-            "text-align:right}</style>"
-            f"<h3>{html.escape(a.title)}</h3>{svg(data)}{table(data)}")
+            "h4{margin:10px 0 4px}table{border-collapse:collapse;margin-top:8px}"
+            "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}</style>"
+            f"<h3>{html.escape(a.title)}</h3>{body}{table(ordered)}")
     with tempfile.TemporaryDirectory() as tmp:
         page_path = os.path.join(tmp, "jitter.html")
         with open(page_path, "w") as f:
             f.write(page)
         r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                            "--hide-scrollbars", "--window-size=1040,640",
+                            "--hide-scrollbars", f"--window-size=1040,{height}",
                             f"--screenshot={os.path.abspath(a.out)}", "file://" + page_path],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
     if r.returncode != 0 or not os.path.exists(a.out):
