@@ -1,6 +1,9 @@
 /*
  * gen_corpus.c - writes the image fuzzer's seed corpus: valid host and ESP32-S3 images,
- * unsigned and signed (test key), with and without optional TLVs and XIP.
+ * unsigned and signed (test key), with and without optional TLVs and XIP. The XIP seed
+ * is unsigned: it is 64 KiB (the mapped part starts on a page), most mutations land in
+ * its padding and leave the head intact, and a signed one would re-verify the ECDSA
+ * signature each time (about 13x fewer runs per second).
  * Usage: gen_image_corpus KEY.pem OUTDIR
  */
 #include <stdio.h>
@@ -108,7 +111,7 @@ int main(int argc, char **argv)
               emit(argv[2], "host-signed.img", &h, key, klen) +
               emit(argv[2], "s3-signed-tlvs.img", &s, key, klen) +
               emit(argv[2], "s3-unsigned-tlvs.img", &s, NULL, 0) +
-              emit(argv[2], "s3-xip-signed.img", &x, key, klen);
+              emit(argv[2], "s3-xip-unsigned.img", &x, NULL, 0);
     free(key);
     return bad ? 1 : 0;
 }

@@ -192,7 +192,7 @@ static void test_fuzz_seeds_are_valid(void **st)
     } seeds[] = {
         {"host-unsigned.img", 0, false}, {"host-signed.img", 0, true},
         {"s3-signed-tlvs.img", 1, true}, {"s3-unsigned-tlvs.img", 1, false},
-        {"s3-xip-signed.img", 1, true},
+        {"s3-xip-unsigned.img", 1, false},
     };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         char rel[128];
