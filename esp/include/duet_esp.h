@@ -86,14 +86,18 @@ volatile duet_shm_ctrl_t *duet_esp_ctrl(void);
 
 /** Flash lockout of XIP programs (CONFIG_DUET_LOAD_XIP), core 0's view: how often core 1
  *  was parked around a cache-disabling flash operation, how often the hardware stall
- *  had to do it (no ack within CONFIG_DUET_XIP_PARK_TIMEOUT_US), and core 0's wait for
- *  the ack in CPU cycles. Core 1's own parked time is in the control block
- *  (sc_park_count/last/max/total). All zero in RAM mode: nothing is parked. */
+ *  had to do it (no ack within CONFIG_DUET_XIP_PARK_TIMEOUT_US), core 0's wait for the
+ *  ack, and how long core 1 was held (ack or stall to release: the cache-off window),
+ *  in core-0 CPU cycles (CCOUNT). Core 1's own count of parked cycles is in the control
+ *  block (sc_park_count/last/max/total). All zero in RAM mode: nothing is parked. */
 typedef struct {
     uint32_t parks;
     uint32_t stalls;
     uint32_t ack_last_cycles;
     uint32_t ack_max_cycles;
+    uint32_t held_last_cycles;
+    uint32_t held_max_cycles;
+    uint32_t held_total_cycles; /* wraps; differences of two readings are exact */
 } duet_esp_park_stats_t;
 void duet_esp_park_stats(duet_esp_park_stats_t *out);
 

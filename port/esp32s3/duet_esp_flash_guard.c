@@ -54,6 +54,7 @@ static volatile uint32_t s_armed; /* an XIP program runs: park it around flash o
 static uint32_t s_depth;          /* nested disable calls (touched with interrupts masked) */
 static uint32_t s_parked;         /* the current outer section parked (or stalled) core 1 */
 static uint32_t s_stalled;        /* ... by the hardware stall */
+static uint32_t s_held_since;     /* CCOUNT when core 1 was held (ack or stall) */
 static duet_esp_park_stats_t s_stats;
 
 void __real_spi_flash_disable_interrupts_caches_and_other_cpu(void);
@@ -107,6 +108,7 @@ static void IRAM_ATTR park(void)
         }
     }
     s_parked = 1;
+    s_held_since = esp_cpu_get_cycle_count();
     s_stats.parks++;
     s_stats.ack_last_cycles = waited;
     if (waited > s_stats.ack_max_cycles)
@@ -118,6 +120,11 @@ static void IRAM_ATTR release(void)
     vctrl_t *c = (vctrl_t *)(uintptr_t)DUET_ESP_SHM_START;
     c->sc_park_req = c->sc_park_req + 1u; /* even: released */
     memw();
+    uint32_t held = esp_cpu_get_cycle_count() - s_held_since;
+    s_stats.held_last_cycles = held;
+    s_stats.held_total_cycles += held;
+    if (held > s_stats.held_max_cycles)
+        s_stats.held_max_cycles = held;
     if (s_stalled) {
         esp_cpu_unstall(1);
         s_stalled = 0;

@@ -9,11 +9,12 @@
  * the linear space after the app's IROM/DROM (esp_mm/esp_mmu_map.c). The firmware's XIP
  * window (CONFIG_DUET_XIP_VADDR/SIZE) sits far above that, so the block is placed by
  * asking for it where first-fit will put it: a probe mapping finds the first free
- * address P; if P is below the linked address A, a placeholder block of A - P bytes
- * (never read, physical pages past any real flash) fills the gap, the image is mapped
- * (lands at A), the placeholder is unmapped again. Any other outcome means the range is
- * taken (PSRAM, another mapping, a hole too small): refused with both addresses logged.
- * esp_mm knows the block, so later esp_partition_mmap/spi_flash_mmap calls never reuse it.
+ * address P; if P is below the linked address A, placeholder blocks of A - P bytes in
+ * all (pages of the flash chip, never read; map_at says how they are chosen) fill the
+ * gap, the image is mapped (lands at A), the placeholders are unmapped again. Any other
+ * outcome means the range is taken (PSRAM, another mapping, a hole too small): refused
+ * with both addresses logged. esp_mm knows the block, so later esp_partition_mmap /
+ * spi_flash_mmap calls never reuse it.
  *
  * One MMU table serves both buses (facts §3.1): ibus A + x and dbus A - 0x42000000 +
  * 0x3C000000 + x are the same flash byte, so one block serves code (IBUS) and .rodata
@@ -38,21 +39,20 @@
 
 #if CONFIG_DUET_LOAD_XIP
 
+#include "esp_flash.h"
 #include "esp_mmu_map.h"
 #include "esp_private/cache_utils.h"
 #include "hal/cache_ll.h"
 #include "hal/mmu_types.h"
 
-#define PAGE    DUET_XIP_PAGE
-#define IBUS_LO 0x42000000u /* soc/esp32s3/include/soc/ext_mem_defs.h SOC_IRAM0_CACHE_ADDRESS_LOW  \
+#define PAGE DUET_XIP_PAGE
+#define IBUS_LO                                                                                    \
+    0x42000000u             /* soc/esp32s3/include/soc/ext_mem_defs.h SOC_IRAM0_CACHE_ADDRESS_LOW  \
                              */
 #define DBUS_LO 0x3C000000u /* SOC_DRAM0_CACHE_ADDRESS_LOW */
 #define XIP_LO  ((uint32_t)CONFIG_DUET_XIP_VADDR)
 #define XIP_HI  (XIP_LO + (uint32_t)CONFIG_DUET_XIP_SIZE)
-/* Placeholder pages: physical flash addresses past any real chip (MMU limit 1 GiB,
- * mmu_ll_check_valid_paddr_region), so they never enclose or overlap a real mapping. */
-#define FILL_PADDR 0x30000000u
-#define CAPS       (MMU_MEM_CAP_EXEC | MMU_MEM_CAP_READ | MMU_MEM_CAP_32BIT)
+#define CAPS    (MMU_MEM_CAP_EXEC | MMU_MEM_CAP_READ | MMU_MEM_CAP_32BIT)
 
 static void *s_map;     /* esp_mm block (IBUS address), NULL = nothing mapped */
 static uint32_t s_size; /* page-rounded bytes */
@@ -87,39 +87,59 @@ static void buses(bool open, uint32_t ibus, uint32_t size)
                                        cache_ll_l1_get_bus(0, dbus, size)));
 }
 
-/* Map [paddr, paddr + size) so that it starts at 'want'. */
+/* Map [paddr, paddr + size) so that it starts at 'want'. esp_mm places first-fit, so the
+ * gap between the first free address and 'want' is filled with placeholder blocks first.
+ * They map real pages of the flash chip (the model faults on pages past its end), and
+ * esp_mmu_map would hand back an existing block instead of mapping when the new physical
+ * range lies inside one (ENABLE_PADDR_CHECK, "enclosed"): so their starts go strictly
+ * down from the chip's top page (no later placeholder lies inside an earlier one, whatever
+ * the lengths) and stay above the program's first page (none contains the program's
+ * range). Up to MAX_FILL blocks; all unmapped again once the program's block is placed. */
+#define MAX_FILL 64
 static duet_err_t map_at(uint32_t paddr, uint32_t size, uint32_t want)
 {
-    void *probe = NULL, *fill = NULL, *got = NULL;
-    esp_err_t r = esp_mmu_map(FILL_PADDR, PAGE, MMU_TARGET_FLASH0, CAPS,
-                              ESP_MMU_MMAP_FLAG_PADDR_SHARED, &probe);
+    void *probe = NULL, *fill[MAX_FILL], *got = NULL;
+    unsigned nfill = 0;
+    uint32_t chip = 0;
+    esp_err_t r = esp_flash_get_size(NULL, &chip);
+    if (r == ESP_OK)
+        r = esp_mmu_map(paddr, PAGE, MMU_TARGET_FLASH0, CAPS, ESP_MMU_MMAP_FLAG_PADDR_SHARED,
+                        &probe);
     if (r != ESP_OK) {
         ESP_LOGE(DUET_ESP_TAG, "XIP: no free virtual page (esp_mmu_map: %s)", esp_err_to_name(r));
         return DUET_ERR_BUSY;
     }
     uint32_t first = (uint32_t)(uintptr_t)probe;
     esp_mmu_unmap(probe);
-    if (first < want) {
-        r = esp_mmu_map(FILL_PADDR, want - first, MMU_TARGET_FLASH0, CAPS,
-                        ESP_MMU_MMAP_FLAG_PADDR_SHARED, &fill);
-        if (r != ESP_OK)
-            fill = NULL;
+    uint32_t left = first < want ? (want - first) / PAGE : 0; /* pages to fill */
+    for (uint32_t top = chip / PAGE; left > 0 && nfill < MAX_FILL && top > paddr / PAGE + 1u;) {
+        uint32_t start = top - 1u; /* next start page, strictly below the last one */
+        uint32_t len = chip / PAGE - start < left ? chip / PAGE - start : left;
+        void *v = NULL;
+        r = esp_mmu_map(start * PAGE, len * PAGE, MMU_TARGET_FLASH0, CAPS,
+                        ESP_MMU_MMAP_FLAG_PADDR_SHARED, &v);
+        if (r == ESP_OK) {
+            fill[nfill++] = v;
+            left -= len;
+        }
+        top = start;
     }
-    r = esp_mmu_map(paddr, size, MMU_TARGET_FLASH0, CAPS, ESP_MMU_MMAP_FLAG_PADDR_SHARED, &got);
-    if (fill != NULL)
-        esp_mmu_unmap(fill);
-    if (r == ESP_OK && (uint32_t)(uintptr_t)got == want) {
+    if (left == 0)
+        r = esp_mmu_map(paddr, size, MMU_TARGET_FLASH0, CAPS, ESP_MMU_MMAP_FLAG_PADDR_SHARED, &got);
+    while (nfill > 0)
+        esp_mmu_unmap(fill[--nfill]);
+    if (left == 0 && r == ESP_OK && (uint32_t)(uintptr_t)got == want) {
         s_map = got;
         return DUET_OK;
     }
-    if (r == ESP_OK)
+    if (left == 0 && r == ESP_OK)
         esp_mmu_unmap(got);
     ESP_LOGE(DUET_ESP_TAG,
              "XIP: cannot map the program at 0x%08x (%u KiB): that range is taken (first free "
-             "virtual address 0x%08x, esp_mmu_map %s, placed at 0x%08x). Keep PSRAM and other "
-             "mappings below CONFIG_DUET_XIP_VADDR",
-             (unsigned)want, (unsigned)(size / 1024u), (unsigned)first, esp_err_to_name(r),
-             r == ESP_OK ? (unsigned)(uintptr_t)got : 0u);
+             "virtual address 0x%08x, %u placeholder pages short, esp_mmu_map %s, placed at "
+             "0x%08x). Keep PSRAM and other mappings below CONFIG_DUET_XIP_VADDR",
+             (unsigned)want, (unsigned)(size / 1024u), (unsigned)first, (unsigned)left,
+             esp_err_to_name(r), r == ESP_OK && left == 0 ? (unsigned)(uintptr_t)got : 0u);
     return DUET_ERR_BUSY;
 }
 
