@@ -179,6 +179,21 @@ static void usage(FILE *f)
     fputs(sim_ext_usage(), f); /* fleet: --fleet-manifest, --mqtt, ... (sim_ext.h) */
 }
 
+/* XIP programs: how long the flash-write lockout parked them (docs/xip.md). */
+static void print_xip_stats(void)
+{
+    duet_host_xip_stats_t x;
+    duet_host_xip_stats(&x);
+    if (x.writes + x.erases == 0)
+        return;
+    printf("duet-sim: xip lockout: %u writes (mean %.0f us, max %.0f us), %u erases (mean "
+           "%.0f us, max %.0f us), %u stalled, %u touched flash while parked\n",
+           x.writes, x.writes ? (double)x.write_ns_total / 1e3 / x.writes : 0.0,
+           (double)x.write_ns_max / 1e3, x.erases,
+           x.erases ? (double)x.erase_ns_total / 1e3 / x.erases : 0.0, (double)x.erase_ns_max / 1e3,
+           x.stalls, x.violations);
+}
+
 int main(int argc, char **argv)
 {
     duet_sim_config_t cfg;
@@ -390,6 +405,7 @@ out:
         putchar('\n');
     sim_ext_stop();
     duet_sim_close(sim);
+    print_xip_stats();
     printf("duet-sim: stopped\n");
     return rc;
 }

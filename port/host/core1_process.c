@@ -11,7 +11,10 @@
  * copies the CODE segment into a memfd and fexecve()s it, so the program that runs is
  * byte for byte the verified image content, never a file on disk.
  *
- * Life cycle: start forks a child (the hand-over is in host_child.h); stop is SIGKILL +
+ * Life cycle: start forks a child (the hand-over is in host_child.h); it dies with the
+ * simulator through the life pipe (below), not PR_SET_PDEATHSIG: that fires when the
+ * forking THREAD ends, and a hot swap over HTTP starts core 1 from a connection thread
+ * that ends right after the answer (the new program was killed at once). Stop is SIGKILL +
  * waitpid (the chip's "reset and hold"); poll reaps a dead child and, if it died without
  * writing a crash record, writes a DUET_CRASH_KILLED record for it.
  * Single-threaded use from the core-0 thread, like every port function.
@@ -23,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +44,10 @@ static const duet_mem_region_t k_window[] = {
 
 static uint8_t *s_mem; /* X region then RW region, sparse (MAP_NORESERVE) */
 static pid_t s_pid;
+/* Life pipe: we hold the write end (close-on-exec, so no other program keeps it); the
+ * child's main thread reads the other end and exits at EOF, i.e. when this process is
+ * gone, whichever thread started it. */
+static int s_life[2] = {-1, -1};
 static int s_last_status = -1;
 
 duet_err_t duet_port_window(const duet_mem_region_t **regions, unsigned *count, uint8_t *chip,
@@ -169,6 +175,8 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
     DUET_TRY(duet_host_doorbell_fds(&to_c1, &to_c0));
     duet_host_doorbell_drain(); /* nothing from an earlier run may wake this one */
 
+    if (s_life[0] < 0 && pipe2(s_life, O_CLOEXEC) != 0)
+        return DUET_ERR_IO;
     int exe_fd = memfd_create("duet-core1", MFD_CLOEXEC);
     if (exe_fd < 0)
         return DUET_ERR_IO;
@@ -176,7 +184,7 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
         close(exe_fd);
         return DUET_ERR_IO;
     }
-    char vars[9][48];
+    char vars[10][48];
     snprintf(vars[0], sizeof vars[0], "%s=%d", DUET_HOST_ENV_SHM_FD, shm_fd);
     snprintf(vars[1], sizeof vars[1], "%s=%zu", DUET_HOST_ENV_SHM_SIZE, shm_size);
     snprintf(vars[2], sizeof vars[2], "%s=%d", DUET_HOST_ENV_BELL_C1, to_c1);
@@ -185,8 +193,9 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
              (unsigned)img->hdr.ih_stack_size);
     snprintf(vars[5], sizeof vars[5], "%s=%u", DUET_HOST_ENV_STACK_TOP,
              (unsigned)img->hdr.ih_stack_top);
+    snprintf(vars[6], sizeof vars[6], "%s=%d", DUET_HOST_ENV_LIFE_FD, s_life[0]);
     int xip_fd = -1;
-    unsigned nvars = 6 + host_xip_child_env(vars + 6, &xip_fd);
+    unsigned nvars = 7 + host_xip_child_env(vars + 7, &xip_fd);
     char **env = child_env(vars, nvars);
     char name[40];
     snprintf(name, sizeof name, "%s", img->name[0] != '\0' ? img->name : "duet-core1");
@@ -201,11 +210,10 @@ duet_err_t duet_port_core1_start(const duet_img_info_t *img)
     if (pid == 0) {
         /* Child: only async-signal-safe calls until exec. Die with the simulator, like
          * core 1 is reset with core 0. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(DUET_HOST_EXIT_NO_ENV);
-        int keep[4] = {shm_fd, to_c1, to_c0, xip_fd};
-        for (int i = 0; i < 4; i++)
+        int keep[5] = {shm_fd, to_c1, to_c0, xip_fd, s_life[0]};
+        for (int i = 0; i < 5; i++)
             if (keep[i] >= 0)
                 fcntl(keep[i], F_SETFD, 0);
         /* XIP: a park request may come before the child installed its handler; blocked,

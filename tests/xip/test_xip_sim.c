@@ -7,6 +7,7 @@
  * program that touches flash-mapped code while parked is caught and reported.
  * Expected results are recomputed here natively from the same generated code and tables.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +202,39 @@ static void test_own_slot_is_not_written_while_mapped(void **st)
     sim_fixture_close(&f);
 }
 
+/* A hot swap activated from a thread that ends right after (an HTTP connection thread):
+ * the new program must outlive it (it used to die with the thread that forked it). */
+static sim_fixture_t *s_f;
+static duet_err_t s_thread_err;
+
+static void *install_thread(void *arg)
+{
+    (void)arg;
+    duet_img_info_t info;
+    s_thread_err = duet_sim_install_file(s_f->sim, img_path("bigtable_v2"), true, &info);
+    return NULL;
+}
+
+static void test_swap_from_a_short_lived_thread_keeps_the_program(void **st)
+{
+    (void)st;
+    sim_fixture_t f;
+    open_started(&f, "bigtable");
+    wait_blocks_checked(&f, 2, 20000);
+    s_f = &f;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, install_thread, NULL), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(s_thread_err, DUET_OK);
+    duet_shm_ctrl_t *c = duet_sim_ctrl(f.sim, NULL);
+    uint32_t epoch = c->sc_c1_epoch;
+    wait_blocks_checked(&f, 6, 20000); /* the new run computes from block 0 again */
+    duet_sim_run_for(f.sim, 300);
+    assert_int_equal(c->sc_c1_epoch, epoch);
+    assert_int_equal(f.ev.crashes + f.ev.hangs, 0);
+    sim_fixture_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -209,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_program_that_does_not_answer_is_stalled),
         cmocka_unit_test(test_flash_access_during_write_is_caught),
         cmocka_unit_test(test_own_slot_is_not_written_while_mapped),
+        cmocka_unit_test(test_swap_from_a_short_lived_thread_keeps_the_program),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -160,6 +160,19 @@ int main(int argc, char **argv)
         pthread_attr_setstack(&attr, (void *)duet_host.stack_lo, ssz) != 0 ||
         pthread_create(&th, &attr, program_thread, NULL) != 0)
         _exit(DUET_HOST_EXIT_STACK);
+    /* Die with the simulator: its end of the life pipe closes when the process is gone
+     * (PR_SET_PDEATHSIG would follow the thread that forked us, not the process). */
+    unsigned long long life = 0;
+    if (env_num(DUET_HOST_ENV_LIFE_FD, &life) == 0) {
+        for (;;) {
+            char b;
+            ssize_t n = read((int)life, &b, 1);
+            if (n == 0)
+                _exit(0); /* the simulator is gone */
+            if (n < 0 && errno != EINTR)
+                break; /* unusable: just wait for the program */
+        }
+    }
     pthread_join(th, NULL); /* never returns: the program thread _exit()s */
     _exit(0);
 }

@@ -8,13 +8,15 @@
  *
  *   PARENT (port/host/core1_process.c)        CHILD (sdk/arch/host/start.c)
  *   shm initialised, epoch stamped
- *   fork; child: PDEATHSIG, clear CLOEXEC
+ *   fork; child: clear CLOEXEC
  *   fexecve(memfd, env) -------------------->  main(): map shm fd, check epoch,
  *                                              program thread on its own stack,
  *                                              signal handlers on a sigaltstack
  *   doorbell eventfd (to core 1) ----------->  duet_rt_doorbell_wait
  *                                    <-------  doorbell eventfd (to core 0)
  *   waitpid(WNOHANG) in core1_poll   <-------  _exit after crash record / EXITED
+ *   life pipe write end (ours) ------------>  main thread reads it: EOF = simulator
+ *                                              gone -> _exit (dies with core 0)
  *
  * Must not change without changing both sides (they are built from one tree).
  */
@@ -27,6 +29,7 @@
 #define DUET_HOST_ENV_BELL_C0 "DUET_C1_BELL_C0_FD"  /* eventfd core 1 -> core 0 */
 #define DUET_HOST_ENV_STACK_SIZE "DUET_C1_STACK_SIZE" /* ih_stack_size of the image */
 #define DUET_HOST_ENV_STACK_TOP "DUET_C1_STACK_TOP"   /* ih_stack_top (for cr_sp) */
+#define DUET_HOST_ENV_LIFE_FD "DUET_C1_LIFE_FD"   /* pipe read end: EOF = simulator gone */
 /* XIP programs only (docs/simulator.md "XIP"): */
 #define DUET_HOST_ENV_XIP_FD "DUET_C1_XIP_FD"       /* memfd with the mapped pages */
 #define DUET_HOST_ENV_XIP_ADDR "DUET_C1_XIP_ADDR"   /* ih_map_addr */
