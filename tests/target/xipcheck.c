@@ -9,7 +9,10 @@
  * into a checksum with a switch that compiles to a jump table (also read from flash),
  * and compare the checksum with the first pass's. Shared words (sc_user):
  *   [0] passes  [1] errors (must stay 0)  [2] checksum  [3] 0x58495043 "XIPC" once running
+ *   [8] set by core 0: run each pass with interrupts masked (so the park doorbell cannot
+ *       be taken and core 0 must fall back to the hardware stall)  [9] such passes
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "duet/app.h"
@@ -75,15 +78,23 @@ void duet_main(void)
     uint32_t first = 0;
     duet_rt_log(DUET_LOG_INFO, "xipcheck: table at %p, code at %p", (const void *)s_table,
                 (const void *)fold);
-    for (unsigned i = 0; i < 3; i++) /* sc_user survives restarts: start from 0 */
-        c->sc_user[i] = 0;
+    for (unsigned i = 0; i < 10; i++) /* sc_user survives restarts: start from 0 */
+        if (i != 3)
+            c->sc_user[i] = 0;
     c->sc_user[3] = 0x58495043u;
     for (uint32_t pass = 0; !duet_rt_should_stop(); pass++) {
-        uint32_t bad = 0, h = 2166136261u;
+        uint32_t bad = 0, h = 2166136261u, ps = 0;
+        bool masked = c->sc_user[8] != 0;
+        if (masked)
+            __asm__ volatile("rsil %0, 15" : "=a"(ps)::"memory");
         for (uint32_t i = 0; i < TABLE_SIZE; i++) {
             uint8_t v = s_table[i];
             bad += v != B(i);
             h = fold(h, v);
+        }
+        if (masked) {
+            __asm__ volatile("wsr %0, ps\n\trsync" ::"a"(ps) : "memory");
+            c->sc_user[9] = c->sc_user[9] + 1u;
         }
         if (pass == 0)
             first = h;

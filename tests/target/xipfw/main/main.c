@@ -215,6 +215,36 @@ static bool check_restart(void)
     return pass;
 }
 
+/* xipcheck only: the program masks interrupts for whole passes (~20 ms on the model,
+ * longer than the park timeout), so core 0 cannot get its ack and must stall core 1 in
+ * hardware (esp_cpu_stall) around each flash operation; the answers must stay right. */
+static bool check_stall(void)
+{
+    series_t s = {.name = "xip-stall"};
+    U(8) = 1;
+    uint32_t m0 = U(9);
+    for (int t = 0; t < 200 && U(9) == m0; t++)
+        vTaskDelay(pdMS_TO_TICKS(5));
+    uint32_t e0 = prog_errors(), p0 = passes();
+    nvs_handle_t h;
+    esp_err_t r = nvs_open("tt", NVS_READWRITE, &h);
+    for (uint32_t i = 0; r == ESP_OK && i < 8; i++) {
+        OP(&s, nvs_set_u32(h, "s", i) == ESP_OK ? nvs_commit(h) : ESP_FAIL);
+        vTaskDelay(pdMS_TO_TICKS(7));
+    }
+    if (r == ESP_OK)
+        nvs_close(h);
+    U(8) = 0;
+    vTaskDelay(pdMS_TO_TICKS(100));
+    uint32_t errors = prog_errors() - e0, done = passes() - p0;
+    bool pass = r == ESP_OK && s.errs == 0 && s.stalls > 0 && errors == 0 && done > 0;
+    ESP_LOGI(TAG,
+             "xip-stall %s ops=%" PRIu32 " parks=%" PRIu32 " stalls=%" PRIu32
+             " masked_passes=%" PRIu32 " program_passes=%" PRIu32 " program_errors=%" PRIu32,
+             pass ? "PASS" : "FAIL", s.ops, s.parks, s.stalls, U(9) - m0, done, errors);
+    return pass;
+}
+
 void app_main(void)
 {
     ESP_ERROR_CHECK(nvs_flash_init());
@@ -262,5 +292,7 @@ void app_main(void)
              ps1.parks - ps0.parks, ps1.stalls - ps0.stalls, ps1.held_max_cycles,
              ps1.ack_max_cycles, prog_errors(), duet_sup_state_name(st.state));
 
+    if (!s_bigtable)
+        check_stall(); /* after the lockout summary: its stalls are wanted */
     ESP_LOGI(TAG, "done");
 }
