@@ -230,7 +230,7 @@ static void test_swap_from_a_short_lived_thread_keeps_the_program(void **st)
     if (s_thread_err != DUET_OK)
         fail_msg("install from a thread: %s", duet_err_name(s_thread_err));
     duet_shm_ctrl_t *c = duet_sim_ctrl(f.sim, NULL);
-    uint32_t epoch = c->sc_epoch; /* stamped by core 0 before the new program starts */
+    uint32_t epoch = c->sc_epoch;      /* stamped by core 0 before the new program starts */
     wait_blocks_checked(&f, 6, 20000); /* the new run computes from block 0 again */
     duet_sim_run_for(f.sim, 300);
     assert_int_equal(c->sc_epoch, epoch); /* a crash would have restarted it */
