@@ -72,7 +72,9 @@ static void help(void)
         "  --no-check                  do not verify the result against the chip window\n"
         "  -o, --output FILE           output image\n"
         "Host images (--chip host): the whole executable is one CODE segment at\n"
-        "0x10000000, entry 0x10000000, stack top 0x20100000, stack size 0x10000.\n");
+        "0x10000000, entry 0x10000000, stack top 0x20100000, stack size 0x10000.\n"
+        "XIP (docs/xip.md): sections on the flash-mapped buses (esp32s3: IBUS -> XIP,\n"
+        "DBUS -> XIP_RODATA) or the host section .duet_xip become mapped segments.\n");
 }
 
 /* ESP32-S3 flash-mapped buses (soc/esp32s3/include/soc/ext_mem_defs.h:

@@ -308,6 +308,9 @@ static void inspect_text(const uint8_t *img, size_t len)
     printf("  shared memory    layout v%u, base 0x%08x, %u bytes\n", rd16(img + 28),
            rd32(img + 72), rd32(img + 76));
     printf("  build-id         %s\n", bl ? bid : "(none)");
+    if (rd16(img + 10) & DUET_IMG_F_XIP) /* docs/image-format.md 3a */
+        printf("  xip mapping      slot offset 0x%x -> 0x%08x, %u bytes\n", rd32(img + 80),
+               rd32(img + 84), rd32(img + 88));
     uint32_t hs = rd16(img + 6), nseg = img[30];
     printf("segments (%u):\n", nseg);
     for (uint32_t i = 0; i < nseg; i++) {
