@@ -251,6 +251,8 @@ void app_main(void)
     ESP_LOGI(TAG, "boot");
     duet_err_t e = duet_esp_start(NULL);
     duet_sup_status_t st;
+    if (duet_esp_status(&st) == DUET_OK) /* which protocol to read, before waiting on it */
+        s_bigtable = strcmp(st.slot_name[0], "bigtable") == 0;
     if (e != DUET_OK || !wait_running(0, 8000, &st)) {
         duet_esp_status(&st);
         ESP_LOGI(TAG, "xip-start FAIL %s state %s", duet_err_str(e), duet_sup_state_name(st.state));
@@ -258,7 +260,6 @@ void app_main(void)
         return;
     }
     bool xip = (st.slot_hdr[0].ih_flags & DUET_IMG_F_XIP) != 0;
-    s_bigtable = strcmp(st.slot_name[0], "bigtable") == 0;
     ESP_LOGI(TAG,
              "xip-start %s slot A '%s' XIP=%d mapped at 0x%08" PRIx32 " (%" PRIu32
              " B) epoch %" PRIu32,
