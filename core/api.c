@@ -70,7 +70,9 @@ int duet_api_http_status(duet_err_t e)
 {
     if (e == DUET_OK)
         return 200;
-    if (e >= DUET_ERR_IMG_TRUNCATED && e <= DUET_ERR_IMG_TRAILING_DATA) {
+    /* Every IMG_* code: the rules were appended in three runs (err.h keeps numbers). */
+    if ((e >= DUET_ERR_IMG_TRUNCATED && e <= DUET_ERR_IMG_STACK_OVERLAP) ||
+        (e >= DUET_ERR_IMG_XIP_DISABLED && e <= DUET_ERR_IMG_XIP_SLOT)) {
         if (e == DUET_ERR_IMG_TOO_BIG)
             return 413;
         return 422; /* well-formed request, unacceptable image */

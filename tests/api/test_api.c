@@ -564,6 +564,23 @@ static void test_crash_names_match_xtensa_and_linux(void **state)
     jp_free(p);
 }
 
+/* Every image refusal is the client's image, never a server fault: 422 (413 too big). */
+static void test_every_image_error_is_422(void **state)
+{
+    (void)state;
+    int n = 0;
+    for (int e = 1; e < (int)DUET_ERR__COUNT; e++) {
+        if (strncmp(duet_err_name((duet_err_t)e), "IMG_", 4) != 0)
+            continue;
+        n++;
+        int want = e == DUET_ERR_IMG_TOO_BIG ? 413 : 422;
+        if (duet_api_http_status((duet_err_t)e) != want)
+            fail_msg("%s -> %d, want %d", duet_err_name((duet_err_t)e),
+                     duet_api_http_status((duet_err_t)e), want);
+    }
+    assert_true(n >= 40); /* the list was walked */
+}
+
 int main(void)
 {
     if (duet_crypto_keygen_pem(key_good, sizeof(key_good)) != DUET_OK ||
@@ -587,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_is_reported_decoded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_and_page_and_errors, setup, teardown),
         cmocka_unit_test(test_json_writer_escapes_and_bounds),
+        cmocka_unit_test(test_every_image_error_is_422),
         cmocka_unit_test(test_crash_names_match_xtensa_and_linux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
