@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "duet/err.h"
-#include "duet/fleet.h"
+#include "duet/fleet_status.h"
 
 #ifdef __cplusplus
 extern "C" {

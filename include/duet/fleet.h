@@ -27,6 +27,7 @@
 
 #include "duet/crypto.h"
 #include "duet/err.h"
+#include "duet/fleet_status.h"
 #include "duet/json.h"
 #include "duet/manifest.h"
 #include "duet/ota.h"
@@ -68,22 +69,6 @@ typedef struct {
     /** One line of narration ("fleet: " is not included); NULL = quiet. */
     void (*say)(void *ctx, const char *line);
 } duet_fleet_ops_t;
-
-/* What the last checks did. */
-typedef struct {
-    uint32_t checks;        /* checks done */
-    uint32_t not_modified;  /* answered 304 */
-    uint32_t updates;       /* releases installed */
-    uint32_t refusals;      /* manifests or images refused */
-    uint32_t resumes;       /* Range requests after a dropped connection */
-    uint32_t last_sequence; /* last accepted sequence (persisted) */
-    duet_err_t last_err;    /* result of the last check */
-    char last_action[16];   /* updated|unchanged|current|seen|not-selected|refused|failed */
-    char last_version[24];  /* manifest version of the last check, "" before one */
-    bool selected;          /* the last manifest's rollout took this device */
-    uint32_t bucket;        /* its rollout bucket (millionths) */
-    char device_id[DUET_FLEET_ID_MAX + 1];
-} duet_fleet_status_t;
 
 typedef struct {
     duet_sup_t *sup;

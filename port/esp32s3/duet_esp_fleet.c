@@ -20,6 +20,7 @@
 #include "nvs.h"
 #include "sdkconfig.h"
 
+#include "duet/fleet.h"
 #include "duet_esp.h"
 #include "duet_esp_fleet.h"
 #include "duet_esp_fleet_priv.h"

@@ -3,7 +3,8 @@
 # Real servers on loopback only, started here and stopped by fleet_cleanup:
 #   fleet_tls DIR          a test CA made now (openssl) + a server cert for 127.0.0.1
 #                          (and FLEET_SAN_EXTRA, e.g. ",IP:10.0.2.2" for the QEMU guest)
-#   fleet_nginx DIR        nginx over TLS serving DIR/www; $HTTPS_PORT; access log
+#   fleet_nginx DIR        nginx over TLS serving DIR/www; $HTTPS_PORT; TLS records of
+#                          FLEET_SSL_BUFFER bytes (default 16k, nginx's); access log
 #                          DIR/access.log: "METHOD URI STATUS RANGE BYTES"
 #   fleet_mosquitto DIR    mosquitto; $MQTT_PORT
 # Ports are picked at random and retried when taken, unless FLEET_HTTPS_PORT /
@@ -59,6 +60,7 @@ http {
         listen 127.0.0.1:$HTTPS_PORT ssl;
         ssl_certificate $d/server.crt;
         ssl_certificate_key $d/server.key;
+        ssl_buffer_size ${FLEET_SSL_BUFFER:-16k};
         root $d/www;
     }
 }
