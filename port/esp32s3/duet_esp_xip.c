@@ -180,6 +180,8 @@ duet_err_t duet_port_core1_map(duet_area_t slot, const duet_img_info_t *img)
     if (img == NULL || (slot != DUET_AREA_SLOT_A && slot != DUET_AREA_SLOT_B))
         return DUET_ERR_INVAL;
     const duet_img_hdr_t *h = &img->hdr;
+    if (duet_port_core1_poll() == DUET_OK)
+        return DUET_ERR_STATE; /* never remap under a running program */
     duet_esp_xip_unmap();
     const esp_partition_t *p = duet_esp_flash_part((int)slot);
     if (p == NULL)
