@@ -10,6 +10,7 @@
  */
 #include "sdkconfig.h"
 
+#include "soc/ext_mem_defs.h"
 #include "soc/soc.h"
 #include "soc/tracemem_config.h"
 
@@ -66,4 +67,16 @@ _Static_assert(!DUET_OVERLAPS_(TRACEMEM_BLK0_ADDR, CONFIG_ESP32S3_TRACEMEM_RESER
                    !DUET_OVERLAPS_(TRACEMEM_BLK1_ADDR, CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM / 2),
                "duet: the window overlaps the app_trace memory "
                "(CONFIG_ESP32S3_TRACEMEM_RESERVE_DRAM); disable tracing or move the window");
+#endif
+
+#if CONFIG_DUET_LOAD_XIP
+/* XIP window (duet_esp_xip.c): whole 64 KiB MMU pages (mmu_ll_get_page_size) of the
+ * instruction bus SOC_IRAM0_CACHE_ADDRESS_LOW..HIGH (soc/esp32s3/include/soc/ext_mem_defs.h). */
+_Static_assert((CONFIG_DUET_XIP_VADDR & 0xFFFFu) == 0 && (CONFIG_DUET_XIP_SIZE & 0xFFFFu) == 0 &&
+                   CONFIG_DUET_XIP_SIZE > 0,
+               "duet: CONFIG_DUET_XIP_VADDR and CONFIG_DUET_XIP_SIZE must be multiples of 64 KiB");
+_Static_assert(CONFIG_DUET_XIP_VADDR >= SOC_IRAM0_CACHE_ADDRESS_LOW &&
+                   (uint64_t)CONFIG_DUET_XIP_VADDR + CONFIG_DUET_XIP_SIZE <=
+                       SOC_IRAM0_CACHE_ADDRESS_HIGH,
+               "duet: the XIP window must lie on the instruction bus 0x42000000..0x44000000");
 #endif
