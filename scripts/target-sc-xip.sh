@@ -94,6 +94,29 @@ sc_xip() {
         tt "$log" xip-stall 1 xip-stall
     fi
     xip_core0 "$log"
+    xip_refuse_range
+}
+
+# A program linked for another XIP address than this firmware's window: refused by the
+# verifier with its own error, core 1 not started, core 0 fine.
+xip_refuse_range() {
+    local b=$OUT/xip/xipbad log=$LOGS/xip-refuse-range.log line
+    cmake -S "$ROOT/sdk/cmake/xtensa" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$ROOT/sdk/cmake/toolchain-xtensa-esp32s3.cmake" \
+        -DDUET_ROOT="$ROOT" -DDUET_PROGRAM_NAME=xipcheck -DDUET_PROGRAM_SOURCES="$ROOT/tests/target/xipcheck.c" \
+        -DDUET_PROGRAM_MODE=xip -DDUET_XIP_VADDR=0x42800000 >"$LOGS/xip-bad.log" 2>&1 &&
+        cmake --build "$b" -j"$JOBS" >>"$LOGS/xip-bad.log" 2>&1 &&
+        "$DUET" pack --no-check --chip esp32s3 --name xipcheck --version 1.0.0 "$b/xipcheck.elf" -o "$b/bad.img" >>"$LOGS/xip-bad.log" 2>&1 ||
+        { fail xip-refuse-range "build failed ($LOGS/xip-bad.log)"; return; }
+    XIP_IMG=$b/bad.img
+    xip_boot "$log" || return
+    line=$(grep -Eo "duet: slot A: image refused: .*" "$log" | head -1)
+    if [[ "$line" != *"XIP mapping outside the firmware's XIP range"* ]]; then
+        fail xip-refuse-range "no refusal naming the XIP range (got: ${line:-none}; log $log)"
+    elif grep -Eq 'core1: ' "$log" || ! grep -q 'TT: done' "$log" || ! no_panic "$log"; then
+        fail xip-refuse-range "core 1 started or core 0 did not finish cleanly (log $log)"
+    else
+        pass xip-refuse-range "linked at 0x42800000, firmware window 0x43000000: ${line#duet: }"
+    fi
 }
 
 # boot the firmware with $XIP_IMG in slot A and the counter staged for the install
