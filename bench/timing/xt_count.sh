@@ -3,9 +3,9 @@
 # build of sdk/src/rt_timing.c, and write them as a C header for bench_timing.
 #   xt_count.sh GCC OBJDUMP "FLAGS" ROOT OUT.h LABEL
 # The usual path: from the entry, every conditional branch is taken (they skip the
-# rare updates: counter carry, new min, new max, deadline miss) unless its target runs
-# into a call before the next jump or return (the first-mark/reset slow path), until
-# the return. Static count: no cache or pipeline effects (MEMWs are counted separately).
+# rare updates: counter and sum carries, the min/max/miss filter) unless its target
+# runs straight into a call, before any jump, branch or return (the first-mark/reset
+# slow path), until the return. Static count: no cache or pipeline effects (MEMWs are counted separately).
 set -eu
 gcc=$1 objdump=$2 flags=$3 root=$4 out=$5 label=$6
 obj=${out%.h}.o
@@ -29,9 +29,12 @@ obj=${out%.h}.o
   function is_call(o) { return o ~ /^call/ }
   function is_jump(o) { return o == "j" || o == "j.l" }
   function is_branch(o) { return o ~ /^b/ && o != "break" && o != "break.n" }
-  # straight-line scan from instruction i: does it reach a call before a jump/return?
+  # straight-line scan from instruction i: does it reach a call before a jump, branch or return?
   function hits_call(i) {
-    for (; i <= n; i++) { if (is_call(op[i])) return 1; if (is_ret(op[i]) || is_jump(op[i])) return 0 }
+    for (; i <= n; i++) {
+      if (is_call(op[i])) return 1
+      if (is_ret(op[i]) || is_jump(op[i]) || is_branch(op[i])) return 0
+    }
     return 0
   }
   END {

@@ -70,13 +70,16 @@ _Static_assert(offsetof(duet_timing_t, tm_reset_req) == 36, "timing reset reques
 _Static_assert(offsetof(duet_timing_t, tm_bucket) == 48, "timing buckets offset");
 
 /** Bucket of an interval of 'cycles' (see the table above). Used by core 1 on every
- *  mark: a count-leading-zeros, two shifts, no branch but the clamp. */
+ *  mark: a clamp, a count of leading zeros (NSAU on Xtensa), two shifts, no branch.
+ *  With z leading zeros the octave is e = 31 - z, and cycles << z has its top two bits
+ *  at 31 and 30: 2 or 3 after >> 30 is 2 + the half-octave bit, so the bucket
+ *  2 (e - 6) + bit = 48 + ((cycles << z) >> 30) - 2 z. */
 static inline unsigned duet_timing_bucket(uint32_t cycles)
 {
     if (cycles < (1u << DUET_TIMING_FIRST_OCTAVE))
-        cycles = 1u << DUET_TIMING_FIRST_OCTAVE;        /* [0, 64) shares bucket 0 with [64, 96) */
-    unsigned e = 31u - (unsigned)__builtin_clz(cycles); /* octave: 2^e <= cycles < 2^(e+1) */
-    return 2u * (e - DUET_TIMING_FIRST_OCTAVE) + ((cycles >> (e - 1u)) & 1u);
+        cycles = 1u << DUET_TIMING_FIRST_OCTAVE; /* [0, 64) shares bucket 0 with [64, 96) */
+    unsigned z = (unsigned)__builtin_clz(cycles);
+    return 2u * (30u - DUET_TIMING_FIRST_OCTAVE) + ((cycles << z) >> 30) - 2u * z;
 }
 
 /** Lower edge of bucket i in cycles (0 for bucket 0). */

@@ -13,13 +13,24 @@
 #include "duet/timing.h"
 #include "rt_priv.h"
 
+/* Until the first mark primes the real block, s_rt.t points here, a zeroed block (bss)
+ * whose reset request (0) differs from s_rt's initial ack (1): the mark's one reset test
+ * also catches "not primed yet", with no separate NULL test. Never written. */
+static duet_timing_t s_unprimed;
+
 /* Core 1's private state, one struct so the mark reaches it through one base address. */
 static struct {
-    duet_timing_t *t; /* the block once the first mark primed it; NULL before */
+    duet_timing_t *t; /* the block once the first mark primed it; &s_unprimed before */
     uint32_t last;    /* cycle count at the previous mark */
-    uint32_t ack;     /* the reset request last honoured */
+    uint32_t ack;     /* the reset request last honoured (1 until primed: see above) */
     uint32_t limit;   /* intervals above this are misses (UINT32_MAX: no period) */
-} s_rt = {NULL, 0u, 0u, UINT32_MAX};
+    /* The mark's filter: an interval d with d - lo < span (mod 2^32) needs no update of
+     * min, max or misses. Kept conservative: [lo, lo + span) lies inside
+     * [tm_min, min(tm_max, limit)], so a filtered interval can never be a new min, a
+     * new max or a miss; span 0 (empty) sends every interval to mark_edges. */
+    uint32_t lo;
+    uint32_t span;
+} s_rt = {&s_unprimed, 0u, 1u, UINT32_MAX, 0u, 0u};
 
 static inline uint32_t cycles_now(void)
 {
@@ -106,7 +117,28 @@ __attribute__((noinline)) static void mark_slow(uint32_t now)
     st(&t->tm_reset_ack, s_rt.ack);
     seq_end(t, seq);
     s_rt.last = now;
+    s_rt.span = 0u; /* no min or max yet */
     s_rt.t = t;
+}
+
+/* An interval the filter let through: update min, max and misses exactly, narrow the
+ * filter to the values that need none of them, and close the mark's sequence window
+ * (so nothing of the mark stays live across this call). */
+__attribute__((noinline)) static void mark_edges(duet_timing_t *t, uint32_t d, uint32_t seq)
+{
+    uint32_t lo = ld(&t->tm_min), hi = ld(&t->tm_max);
+    if (d < lo)
+        st(&t->tm_min, lo = d);
+    if (d > hi)
+        st(&t->tm_max, hi = d);
+    if (d > s_rt.limit)
+        st(&t->tm_misses, ld(&t->tm_misses) + 1u);
+    if (hi > s_rt.limit)
+        hi = s_rt.limit;
+    s_rt.lo = lo;
+    /* [lo, hi] as lo + [0, span); a full range loses its last value (still conservative) */
+    s_rt.span = hi < lo ? 0u : hi - lo == UINT32_MAX ? UINT32_MAX : hi - lo + 1u;
+    seq_end(t, seq);
 }
 
 void duet_rt_loop_mark(void)
@@ -114,13 +146,16 @@ void duet_rt_loop_mark(void)
     uint32_t now = cycles_now();
     duet_timing_t *t = s_rt.t;
     RELOAD();
-    if (__builtin_expect(t == NULL || ld(&t->tm_reset_req) != s_rt.ack, 0)) {
-        mark_slow(now);
+    if (__builtin_expect(ld(&t->tm_reset_req) != s_rt.ack, 0)) {
+        mark_slow(now); /* first mark (t is s_unprimed) or a reset request */
         return;
     }
     uint32_t d = now - s_rt.last; /* modulo 2^32: right across a counter wrap */
     s_rt.last = now;
-    uint32_t seq = seq_begin(t);
+    /* tm_seq is even here: the slow path primed it even and every update ends even. */
+    uint32_t seq = ld(&t->tm_seq) + 1u;
+    st(&t->tm_seq, seq);
+    FENCE();
     uint32_t *b = &t->tm_bucket[duet_timing_bucket(d)];
     st(b, ld(b) + 1u);
     uint32_t n = ld(&t->tm_count_lo) + 1u;
@@ -131,18 +166,17 @@ void duet_rt_loop_mark(void)
     st(&t->tm_sum_lo, sum);
     if (sum < d) /* carry */
         st(&t->tm_sum_hi, ld(&t->tm_sum_hi) + 1u);
-    if (d < ld(&t->tm_min))
-        st(&t->tm_min, d);
-    if (d > ld(&t->tm_max))
-        st(&t->tm_max, d);
-    if (d > s_rt.limit)
-        st(&t->tm_misses, ld(&t->tm_misses) + 1u);
+    if (__builtin_expect(d - s_rt.lo >= s_rt.span, 0)) {
+        mark_edges(t, d, seq); /* a new min or max, or a miss (or the filter is empty) */
+        return;
+    }
     seq_end(t, seq);
 }
 
 void duet_rt_loop_period_cycles(uint32_t cycles)
 {
     s_rt.limit = cycles == 0u ? UINT32_MAX : cycles;
+    s_rt.span = 0u; /* the next mark re-derives the filter with the new limit */
     duet_timing_t *t = block();
     if (t == NULL)
         return;
