@@ -50,6 +50,7 @@ fl_stop() {
 }
 
 sc_fleet() {
+    want fleet || return 0
     FL_W=$OUT/fleet
     FL_ID=qemu1
     FL_LOG=$LOGS/fleet.log
