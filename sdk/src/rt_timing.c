@@ -6,8 +6,9 @@
  * counter read inline on Xtensa (CCOUNT), one branch to the rare slow path (first mark
  * of the run, or a reset core 0 asked for), then straight-line updates of words only
  * core 1 writes (loads and stores; no read-modify-write atomics, which the call0 lx106
- * build lacks) between two fences. bench/timing measures it; docs/benchmarks.md has
- * the figures.
+ * build lacks) between two fences, with min, max and misses behind one private range
+ * test. bench/timing counts it (42 instructions on the ESP32-S3); docs/timing.md
+ * ("Cost") says where they go.
  */
 #include "duet/app.h"
 #include "duet/timing.h"
