@@ -3,7 +3,9 @@
  * another (as the API does while a program runs). The writer's intervals cycle through
  * 1000, 2000 and 3000 cycles, which land in three different buckets, so every consistent
  * copy satisfies count == the three bucket counts and sum == their weighted total, and
- * min/max belong to the same moment. A copy that mixed two updates breaks one of these;
+ * min/max belong to the same moment. The declared period (2500) makes every 3000 a miss,
+ * so the mark's rare path (mark_edges, which closes the update itself) runs on every
+ * third mark and misses == the 3000 bucket. A copy that mixed two updates breaks one of these;
  * duet_timing_read must never return one. Also built with ThreadSanitizer
  * (test_timing_threads_tsan): every shared word is accessed atomically.
  */
@@ -42,6 +44,7 @@ static void test_copies_are_consistent(void **state)
     const unsigned b1 = duet_timing_bucket(1000), b2 = duet_timing_bucket(2000),
                    b3 = duet_timing_bucket(3000);
     assert_true(b1 != b2 && b2 != b3 && b1 != b3);
+    duet_rt_loop_period_cycles(2500u);
     assert_int_equal(pthread_create(&th, NULL, writer, NULL), 0);
     unsigned copies = 0, busy = 0;
     uint64_t last_count = 0;
@@ -57,6 +60,7 @@ static void test_copies_are_consistent(void **state)
         uint64_t n1 = s.bucket[b1], n2 = s.bucket[b2], n3 = s.bucket[b3];
         assert_true(s.count == n1 + n2 + n3);
         assert_true(s.sum == 1000u * n1 + 2000u * n2 + 3000u * n3);
+        assert_true(s.misses == n3);
         assert_true(s.count >= last_count); /* no reset here: the count only grows */
         last_count = s.count;
         if (s.count > 0) {
