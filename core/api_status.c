@@ -134,6 +134,9 @@ duet_err_t duet_api_status_json(duet_api_t *api, char *buf, size_t cap, size_t *
     duet_json_obj_end(&j);
     /* failed-token limiter: how long token routes still answer 429 (0 = not locked) */
     duet_json_u64(&j, "auth_locked_ms", duet_api_auth_locked_ms(api));
+    char owns[96];
+    duet_port_core1_owns(owns, sizeof owns);
+    duet_json_str(&j, "core1_owns", owns); /* peripherals claimed for core 1 */
 
     if (st.has_crash && duet_crash_valid(&st.last_crash)) {
         duet_json_obj_begin(&j, "last_crash");

@@ -62,6 +62,10 @@ void duet_port_xip_window(duet_xip_window_t *w);
  *  @return DUET_OK; DUET_ERR_BUSY (the virtual range is taken by someone else);
  *          DUET_ERR_IMG_XIP_RANGE (the port cannot map at ih_map_addr); DUET_ERR_IO. */
 duet_err_t duet_port_core1_map(duet_area_t slot, const duet_img_info_t *img);
+/** What core 1 owns besides its window: peripherals the firmware claimed for it
+ *  (ESP32-S3: duet_esp_claim_*), as text for the status, e.g. "gpio 4; timer 1.0";
+ *  "" when nothing. Always NUL-terminated (cap >= 1). */
+void duet_port_core1_owns(char *buf, size_t cap);
 /** Release core 1 into a loaded, verified image. */
 duet_err_t duet_port_core1_start(const duet_img_info_t *img);
 /** Check on core 1 for what shared memory cannot show (host: the child process died

@@ -10,6 +10,7 @@
 #include "duet_esp_claim.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "esp_log.h"
 #include "esp_private/esp_gpio_reserve.h"
@@ -146,4 +147,12 @@ void duet_esp_claims_str(char *buf, size_t cap)
             n += (size_t)snprintf(buf + n, cap - n, "%stimer %d.%d", n ? "; " : "", b / 2, b % 2);
     if (n == 0)
         snprintf(buf, cap, "none");
+}
+
+/* duet/port.h: the claims as the status shows them ("" instead of "none"). */
+void duet_port_core1_owns(char *buf, size_t cap)
+{
+    duet_esp_claims_str(buf, cap);
+    if (strcmp(buf, "none") == 0)
+        buf[0] = '\0';
 }

@@ -57,6 +57,13 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The simulator has no peripherals to hand to core 1. */
+void duet_port_core1_owns(char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    (void)cap;
+}
+
 void duet_port_xip_window(duet_xip_window_t *w)
 {
     *w = (duet_xip_window_t){DUET_HOST_XIP_BASE, DUET_HOST_XIP_BASE, DUET_HOST_XIP_SIZE};

@@ -12,9 +12,9 @@
 #include "duet/port.h"
 #include "duet/shm.h"
 
-#define ERASE 4096u
+#define ERASE      4096u
 #define STATE_SIZE (2u * ERASE)
-#define SHM_SIZE (64u * 1024u)
+#define SHM_SIZE   (64u * 1024u)
 
 static uint8_t flash_a[FAKE_SLOT_SIZE], flash_b[FAKE_SLOT_SIZE], flash_state[STATE_SIZE];
 static _Alignas(64) uint8_t shm[SHM_SIZE];
@@ -30,15 +30,23 @@ static const duet_mem_region_t window[] = {
 static uint8_t *area(duet_area_t a, uint32_t *size)
 {
     switch (a) {
-    case DUET_AREA_SLOT_A: *size = FAKE_SLOT_SIZE; return flash_a;
-    case DUET_AREA_SLOT_B: *size = FAKE_SLOT_SIZE; return flash_b;
-    case DUET_AREA_STATE: *size = STATE_SIZE; return flash_state;
-    default: return NULL;
+    case DUET_AREA_SLOT_A:
+        *size = FAKE_SLOT_SIZE;
+        return flash_a;
+    case DUET_AREA_SLOT_B:
+        *size = FAKE_SLOT_SIZE;
+        return flash_b;
+    case DUET_AREA_STATE:
+        *size = STATE_SIZE;
+        return flash_state;
+    default:
+        return NULL;
     }
 }
 
 void fake_port_reset(void)
 {
+    fake_core1_owns("");
     memset(flash_a, 0xFF, sizeof(flash_a));
     memset(flash_b, 0xFF, sizeof(flash_b));
     memset(flash_state, 0xFF, sizeof(flash_state));
@@ -126,6 +134,18 @@ duet_err_t duet_port_window(const duet_mem_region_t **regions, unsigned *count, 
 }
 
 /* XIP (port.h): this fake port does not enable it, so no image reaches core1_map. */
+static char g_owns[64];
+
+void fake_core1_owns(const char *text)
+{
+    snprintf(g_owns, sizeof g_owns, "%s", text);
+}
+
+void duet_port_core1_owns(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", g_owns);
+}
+
 void duet_port_xip_window(duet_xip_window_t *w)
 {
     memset(w, 0, sizeof *w);
@@ -253,7 +273,8 @@ int fake_make_image(uint8_t chip, uint8_t maj, uint8_t min, uint16_t patch, uint
     d.segs = &seg;
     if (duet_img_write(&d, out, len) != DUET_OK)
         return -1;
-    if (key_pem && duet_img_sign(out, len, (const uint8_t *)key_pem, strlen(key_pem) + 1) != DUET_OK)
+    if (key_pem &&
+        duet_img_sign(out, len, (const uint8_t *)key_pem, strlen(key_pem) + 1) != DUET_OK)
         return -1;
     return 0;
 }

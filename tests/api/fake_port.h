@@ -22,6 +22,8 @@ void fake_core1_crash(uint32_t reason, uint32_t pc, uint32_t addr);
 void fake_core1_hang(bool hang);
 /* Number of duet_port_flash_write/erase calls so far (to prove nothing was written). */
 uint32_t fake_flash_writes(void);
+/* What duet_port_core1_owns reports (a port's peripheral claims); "" after reset. */
+void fake_core1_owns(const char *text);
 /* Reset flash to erased and core 1 to off. */
 void fake_port_reset(void);
 

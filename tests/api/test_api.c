@@ -165,6 +165,11 @@ static void test_status_reports_the_running_program(void **state)
     assert_int_equal((int)jp_num(a, "security_counter", -1), 2);
     assert_int_equal((int)jp_num(st, "min_security_counter", -1), 2);
     assert_int_equal(jp_get(st, "last_crash")->type, JP_NULL);
+    assert_string_equal(jp_str(st, "core1_owns", "?"), ""); /* only its window */
+    jp_free(st);
+    fake_core1_owns("gpio 4; timer 1.0"); /* what the chip port's claims report */
+    st = status();
+    assert_string_equal(jp_str(st, "core1_owns", ""), "gpio 4; timer 1.0");
     jp_free(st);
 }
 

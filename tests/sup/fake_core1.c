@@ -82,6 +82,12 @@ duet_err_t duet_port_window(const duet_mem_region_t **regions, unsigned *count, 
 }
 
 /* XIP (port.h): this fake port does not enable it, so no image reaches core1_map. */
+void duet_port_core1_owns(char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    (void)cap;
+}
+
 void duet_port_xip_window(duet_xip_window_t *w)
 {
     memset(w, 0, sizeof *w);
