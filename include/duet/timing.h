@@ -70,7 +70,7 @@ _Static_assert(offsetof(duet_timing_t, tm_reset_req) == 36, "timing reset reques
 _Static_assert(offsetof(duet_timing_t, tm_bucket) == 48, "timing buckets offset");
 
 /** Bucket of an interval of 'cycles' (see the table above). Used by core 1 on every
- *  mark: a clamp, a count of leading zeros (NSAU on Xtensa), two shifts, no branch.
+ *  mark: a clamp (MAXU on the ESP32-S3), a count of leading zeros (NSAU), two shifts.
  *  With z leading zeros the octave is e = 31 - z, and cycles << z has its top two bits
  *  at 31 and 30: 2 or 3 after >> 30 is 2 + the half-octave bit, so the bucket
  *  2 (e - 6) + bit = 48 + ((cycles << z) >> 30) - 2 z. */
