@@ -18,7 +18,11 @@ SECONDS_ARG=${1:-600}
 [ $# -gt 0 ] && shift
 BUILD=${DSP_SOAK_BUILD_DIR:-build}
 JOBS=${JOBS:-2}
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+# Configure every time (cheap): a tree configured before examples/dsp gained the
+# dsp_soak target would not know the target otherwise.
+if [ -f "$BUILD/CMakeCache.txt" ]; then
+    cmake -S . -B "$BUILD" >/dev/null
+else
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 cmake --build "$BUILD" -j"$JOBS" --target dsp_soak >/dev/null
