@@ -112,7 +112,8 @@ static void check_answer(feed_t *f, const uint8_t *buf, size_t len, uint64_t t)
                  : periods <= 2 * f->period_num ? 1
                  : periods <= 4 * f->period_num ? 2
                                                 : 3]++;
-    if (f->cfg->realtime && lat * DSP_RATE_HZ > f->period_num) {
+    unsigned ring = f->cfg->out_blocks != 0 ? f->cfg->out_blocks : 2u;
+    if (f->cfg->realtime && lat * DSP_RATE_HZ > (uint64_t)(ring - 1u) * f->period_num) {
         st->late++;
         st->late_sent_late += s->sent_late != 0;
     }

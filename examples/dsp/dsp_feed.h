@@ -7,8 +7,10 @@
  * Definitions (block period P = frames / 48000 s; block n is due at start + n * P):
  *   dropped     could not be sent (input ring full / too many in flight: an overrun,
  *               the block never reaches core 1), or sent and never answered
- *   late        realtime only: answered more than P after it was due (it would have
- *               missed its output slot in a double-buffered audio path)
+ *   late        realtime only: answered more than (K - 1) * P after it was due, K =
+ *               out_blocks, the depth of the output ring (an I2S DMA ring of K
+ *               one-block descriptors starts playing block n at due(n) + (K - 1) * P:
+ *               later is an underrun). K = 2 is double buffering.
  *   mismatched  answered, but not equal to the reference in every sample (or not the
  *               block expected next)
  *   latency     answer seen by core 0 minus due time (realtime) or send time (as fast
@@ -40,10 +42,11 @@ typedef struct {
 } dsp_feed_stats_t;
 
 typedef struct {
-    unsigned frames; /* per block, 1..DSP_MAX_FRAMES (default 64) */
-    uint64_t blocks; /* blocks to feed */
-    int realtime;    /* 1: one block per period; 0: as fast as it goes */
-    uint32_t seed;   /* signal seed (0 = DSP_SIGNAL_SEED) */
+    unsigned frames;     /* per block, 1..DSP_MAX_FRAMES (default 64) */
+    uint64_t blocks;     /* blocks to feed */
+    int realtime;        /* 1: one block per period; 0: as fast as it goes */
+    unsigned out_blocks; /* output ring depth K for "late" (0 = 2, double buffering) */
+    uint32_t seed;       /* signal seed (0 = DSP_SIGNAL_SEED) */
     /* called about once a second with the running figures (optional) */
     void (*progress)(void *user, const dsp_feed_stats_t *st);
     void *user;

@@ -4,9 +4,11 @@
  * (dsp_feed.h). Prints the running figures every 10 s and one result line; exit status
  * 0 only if no block was dropped, late or mismatched. scripts/dsp-soak.sh runs it.
  *
- *   dsp_soak [--seconds N] [--fast] [--frames N] [--image FILE]
+ *   dsp_soak [--seconds N] [--fast] [--frames N] [--out-blocks K] [--image FILE]
  *
  * --fast feeds as fast as the pipeline goes (no pacing, "late" not counted).
+ * --out-blocks: depth of the output ring a block must not miss (dsp_feed.h "late");
+ * default 4 (4 x 1.33 ms; ESP-IDF's I2S driver defaults to 6 descriptors of 5 ms).
  * Default image: ../images/dsp.img next to this executable's bin/ directory.
  */
 #include <limits.h>
@@ -21,7 +23,9 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: dsp_soak [--seconds N] [--fast] [--frames N] [--image FILE]\n");
+    fprintf(
+        stderr,
+        "usage: dsp_soak [--seconds N] [--fast] [--frames N] [--out-blocks K] [--image FILE]\n");
     exit(2);
 }
 
@@ -71,6 +75,7 @@ int main(int argc, char **argv)
     double seconds = 600;
     unsigned frames = DSP_BLOCK_FRAMES;
     int realtime = 1;
+    unsigned out_blocks = 4;
     const char *image = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--fast") == 0)
@@ -79,12 +84,14 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--frames") == 0 && i + 1 < argc)
             frames = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--out-blocks") == 0 && i + 1 < argc)
+            out_blocks = (unsigned)atoi(argv[++i]);
         else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc)
             image = argv[++i];
         else
             usage();
     }
-    if (seconds <= 0 || frames == 0 || frames > DSP_MAX_FRAMES)
+    if (seconds <= 0 || frames == 0 || frames > DSP_MAX_FRAMES || out_blocks < 2 || out_blocks > 64)
         usage();
     if (image == NULL)
         image = default_image();
@@ -129,12 +136,17 @@ int main(int argc, char **argv)
         .frames = frames,
         .blocks = (uint64_t)(seconds * DSP_RATE_HZ / frames + 0.5),
         .realtime = realtime,
+        .out_blocks = out_blocks,
         .progress = on_progress,
         .user = &tick,
     };
     printf("dsp-soak: %g s of 48 kHz stereo in %u-frame blocks (%llu blocks, %s), image %s\n",
            seconds, frames, (unsigned long long)fc.blocks,
            realtime ? "real-time pacing" : "as fast as possible", image);
+    if (realtime)
+        printf("dsp-soak: late = answered more than %u periods (%.2f ms) after due: the "
+               "deadline of a %u-block output ring\n",
+               out_blocks - 1, (out_blocks - 1) * frames * 1000.0 / DSP_RATE_HZ, out_blocks);
     fflush(stdout);
     dsp_feed_stats_t st;
     uint64_t steal0 = steal_ms();
