@@ -378,6 +378,11 @@ void duet_esp_set_api(void *api)
     s_api = api;
 }
 
+void *duet_esp_api(void)
+{
+    return s_api;
+}
+
 esp_err_t duet_esp_err(duet_err_t e)
 {
     return e == DUET_OK ? ESP_OK : (esp_err_t)(ESP_ERR_DUET_BASE + (int)e);

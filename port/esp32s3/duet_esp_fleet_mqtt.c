@@ -20,6 +20,7 @@
 #include "duet_esp.h"
 #include "duet_esp_fleet.h"
 #include "duet_esp_fleet_priv.h"
+#include "duet_esp_priv.h"
 
 static const char *TAG = "duet_mqtt";
 
@@ -33,7 +34,7 @@ typedef struct {
     volatile bool connected;
     char t_check[128], t_all[128], t_status[128];
     char offline[128];
-    duet_api_t api; /* for duet_api_status_json only: serves no requests */
+    duet_api_t *own_api; /* without the HTTP API: one for duet_api_status_json only */
     char api_json[API_MAX];
     char doc[DOC_MAX];
 } mqtt_t;
@@ -77,11 +78,32 @@ static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
     }
 }
 
+/* The HTTP API's own object when it runs, so the document carries exactly what
+ * GET /api/status says (upload and token figures included); otherwise a private one,
+ * made on first use (about 15 KiB: firmware without the HTTP API only). */
+static duet_api_t *status_api(mqtt_t *m)
+{
+    duet_api_t *a = duet_esp_api();
+    if (a != NULL)
+        return a;
+    if (m->own_api == NULL) {
+        duet_api_t *own = calloc(1, sizeof *own);
+        if (own == NULL || duet_api_init(own, duet_esp_sup(), NULL, 0) != DUET_OK) {
+            free(own);
+            return NULL;
+        }
+        m->own_api = own;
+    }
+    return m->own_api;
+}
+
 static void publish_status(mqtt_t *m)
 {
     size_t n = 0;
     duet_esp_lock();
-    duet_err_t e = duet_api_status_json(&m->api, m->api_json, sizeof m->api_json, &n);
+    duet_api_t *api = status_api(m);
+    duet_err_t e = api != NULL ? duet_api_status_json(api, m->api_json, sizeof m->api_json, &n)
+                               : DUET_ERR_NOMEM;
     duet_esp_unlock();
     duet_fleet_status_t fs;
     bool have_fs = duet_esp_fleet_status(&fs) == DUET_OK;
@@ -121,10 +143,8 @@ duet_err_t duet_esp_fleet_mqtt_start(const char *uri, const char *prefix, const 
     snprintf(m->t_all, sizeof m->t_all, "%s/all/check", prefix);
     snprintf(m->t_status, sizeof m->t_status, "%s/%s/status", prefix, device);
     size_t wn = 0;
-    duet_err_t e = duet_fleet_status_doc(m->offline, sizeof m->offline, device, false, NULL, NULL,
-                                         &wn);
-    if (e == DUET_OK)
-        e = duet_api_init(&m->api, duet_esp_sup(), NULL, 0);
+    duet_err_t e =
+        duet_fleet_status_doc(m->offline, sizeof m->offline, device, false, NULL, NULL, &wn);
     if (e != DUET_OK) {
         free(m);
         return e;

@@ -107,6 +107,8 @@ duet_err_t duet_esp_doorbell_init(void);
 /* ---- duet_esp.c ---- */
 /** duet_esp_http.c registers its API object so core-1 log lines reach GET /api/log. */
 void duet_esp_set_api(void *api);
+/* The HTTP API's object (NULL while no HTTP API runs). */
+void *duet_esp_api(void);
 /** True once duet_esp_start/_start_linked initialised the supervisor. */
 bool duet_esp_ready(void);
 

@@ -42,16 +42,22 @@ static void run_stream(sim_fixture_t *f, unsigned frames, double seconds)
     assert_true(st.clipped > 0);           /* the saturation paths ran */
 }
 
+/* The dsp program running in a simulator with its "audio" channel. */
+static void start_dsp(sim_fixture_t *f)
+{
+    duet_sim_config_t cfg;
+    sim_test_config(&cfg);
+    duet_sim_config_channel(&cfg, DSP_CHANNEL, 16384);
+    assert_int_equal(sim_fixture_open(f, &cfg, "dsp"), 0);
+    assert_int_equal(duet_sim_start(f->sim), DUET_OK);
+    assert_true(sim_wait_heartbeats(f, 1, 5000));
+}
+
 static void test_pipeline_bit_exact_in_simulator(void **state)
 {
     (void)state;
     sim_fixture_t f;
-    duet_sim_config_t cfg;
-    sim_test_config(&cfg);
-    duet_sim_config_channel(&cfg, DSP_CHANNEL, 16384);
-    assert_int_equal(sim_fixture_open(&f, &cfg, "dsp"), 0);
-    assert_int_equal(duet_sim_start(f.sim), DUET_OK);
-    assert_true(sim_wait_heartbeats(&f, 1, 5000));
+    start_dsp(&f);
 
     run_stream(&f, DSP_BLOCK_FRAMES, 5.0);
     run_stream(&f, DSP_MAX_FRAMES, 1.0); /* seq 0 again: core 1 resets its state */
@@ -72,12 +78,7 @@ static void test_program_refuses_malformed_block(void **state)
 {
     (void)state;
     sim_fixture_t f;
-    duet_sim_config_t cfg;
-    sim_test_config(&cfg);
-    duet_sim_config_channel(&cfg, DSP_CHANNEL, 16384);
-    assert_int_equal(sim_fixture_open(&f, &cfg, "dsp"), 0);
-    assert_int_equal(duet_sim_start(f.sim), DUET_OK);
-    assert_true(sim_wait_heartbeats(&f, 1, 5000));
+    start_dsp(&f);
     size_t size = 0;
     duet_shm_ctrl_t *c = duet_sim_ctrl(f.sim, &size);
     duet_sup_status_t s;

@@ -24,6 +24,25 @@ fleet_port() { # a port number in 20000..59999 (not checked: starters retry)
     echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
 }
 
+# fleet_await PID PROBE...: a server just started as PID is up once PROBE succeeds
+# (5 s at most). Up: remembered in FLEET_PIDS, status 0. It exited (port taken) or never
+# answered: reaped, status 1, so the caller tries another port.
+fleet_await() {
+    pid=$1
+    shift
+    for _ in $(seq 50); do
+        "$@" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        FLEET_PIDS="$FLEET_PIDS $pid"
+        return 0
+    fi
+    wait "$pid" 2>/dev/null || true
+    return 1
+}
+
 fleet_tls() {
     d=$1
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -67,17 +86,7 @@ http {
 CONF
         : > "$d/nginx-error.log"
         ${NGINX:-nginx} -p "$d" -c "$d/nginx.conf" -e "$d/nginx-error.log" >/dev/null 2>&1 &
-        pid=$!
-        for _ in $(seq 50); do
-            curl -s -o /dev/null --cacert "$d/ca.crt" "https://127.0.0.1:$HTTPS_PORT/" && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            FLEET_PIDS="$FLEET_PIDS $pid"
-            return 0
-        fi
-        wait "$pid" 2>/dev/null || true
+        fleet_await $! curl -s -o /dev/null --cacert "$d/ca.crt" "https://127.0.0.1:$HTTPS_PORT/" && return 0
     done
     fleet_fail "nginx did not start ($d/nginx-error.log)"
 }
@@ -89,17 +98,7 @@ fleet_mosquitto() {
         printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\n' \
             "$MQTT_PORT" > "$d/mosquitto.conf"
         mosquitto -c "$d/mosquitto.conf" > "$d/mosquitto.log" 2>&1 &
-        pid=$!
-        for _ in $(seq 50); do
-            mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t duet/ping -m x 2>/dev/null && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            FLEET_PIDS="$FLEET_PIDS $pid"
-            return 0
-        fi
-        wait "$pid" 2>/dev/null || true
+        fleet_await $! mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t duet/ping -m x && return 0
     done
     fleet_fail "mosquitto did not start ($d/mosquitto.log)"
 }
